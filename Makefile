@@ -1,0 +1,108 @@
+# overlay-helper: build, install, check, demo.
+# `make` builds with warnings as errors; `sudo make check` and `sudo make demo`
+# install any missing Debian build/test packages first (`make deps`).
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr
+LIBEXECDIR  ?= $(PREFIX)/libexec/overlay-helper
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+PKG_CONFIG  ?= pkg-config
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+TMPFILESDIR    ?= $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null || echo /usr/lib/tmpfiles.d)
+
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+# libmount and libsystemd are dlopen()ed on first use (see helper/dlib.h): only
+# their headers are needed at build time. libcap-ng is linked.
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags mount libsystemd libcap-ng 2>/dev/null)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null)
+WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wno-missing-field-initializers
+ALL_CFLAGS  := -std=gnu11 $(WARN) -D_GNU_SOURCE -DOVERLAY_HELPER_VERSION='"$(VERSION)"' \
+               -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS      := $(PKG_LIBS) -ldl
+
+BUILD       := build
+SRCS        := $(wildcard helper/*.c)
+OBJS        := $(SRCS:helper/%.c=$(BUILD)/%.o)
+BIN         := $(BUILD)/overlay-helper
+
+DEB_PACKAGES := build-essential pkg-config libmount-dev libsystemd-dev libcap-ng-dev \
+                bats bats-support bats-assert util-linux psmisc systemd-container shellcheck
+
+.PHONY: all deps check check-unit check-integration demo bench install uninstall clean lint valgrind
+
+all: $(BIN)
+
+# `make V=1` shows the full compiler lines.
+Q := $(if $(V),,@)
+
+$(BUILD)/%.o: helper/%.c | $(BUILD)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BIN): $(OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+# Installs whatever Debian packages the build and the tests need and are missing.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    if [ "$$(id -u)" -ne 0 ]; then echo "make deps: need root to install packages (use sudo)" >&2; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check: deps
+	$(MAKE) all
+	tests/run tests/unit tests/integration
+
+check-unit: deps
+	$(MAKE) all
+	tests/run tests/unit
+
+check-integration: deps
+	$(MAKE) all
+	tests/run tests/integration
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh $(BIN)
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh $(BIN)
+
+lint:
+	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash bench/*.sh .ci/run
+	@for u in units/*.service; do [ -e "$$u" ] || continue; systemd-analyze verify "$$u" || exit 1; done
+
+valgrind: all
+	tests/valgrind.sh $(BIN)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/overlay-helper
+	@if ls units/*.service >/dev/null 2>&1; then \
+	    install -d $(DESTDIR)$(SYSTEMDUNITDIR); \
+	    install -m 0644 units/*.service $(DESTDIR)$(SYSTEMDUNITDIR)/; fi
+	@if [ -f tmpfiles.d/overlay-helper.conf ]; then \
+	    install -D -m 0644 tmpfiles.d/overlay-helper.conf $(DESTDIR)$(TMPFILESDIR)/overlay-helper.conf; fi
+	@if [ -f docs/overlay-helper.8 ]; then \
+	    install -D -m 0644 docs/overlay-helper.8 $(DESTDIR)$(MANDIR)/man8/overlay-helper.8; fi
+	install -d -m 0755 $(DESTDIR)/etc/overlay-helper
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/overlay-helper $(DESTDIR)$(TMPFILESDIR)/overlay-helper.conf \
+	      $(DESTDIR)$(MANDIR)/man8/overlay-helper.8
+	@for u in units/*.service; do [ -e "$$u" ] && rm -f "$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u)"; done; true
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# bench/lib.sh: shared by bench/run.sh and bench/syscalls.sh; sourced, not run.
+#
+# Gives each benchmark private mount and PID namespaces (so no mount it makes
+# is ever seen by the host, and the helper's "join PID 1's mount namespace"
+# joins the benchmark's own namespace: PID 1 there is the benchmark's shell),
+# a tmpfs workspace with one lower layer, an instance config for the helper,
+# and filler mounts to bring the namespace to a given size.
+
+export LC_ALL=C
+
+bench_die() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+    exit 1
+}
+
+bench_note() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# bench_enter_namespace SCRIPT ARGS...
+# Outside: checks for root, makes an empty mount point on the host and runs
+# SCRIPT again inside `unshare`, then removes the mount point. Inside: returns
+# with $BENCH_WS set to the (not yet mounted) workspace dir.
+bench_enter_namespace() {
+    [[ $(id -u) -eq 0 ]] || bench_die "must be run as root: it mounts overlays (try: sudo make bench)"
+    if [[ ${OH_BENCH_INNER:-} == 1 ]]; then
+        [[ $$ -eq 1 ]] || bench_die "expected to be PID 1 of a private PID namespace, am $$"
+        [[ -n ${OH_BENCH_WS:-} && -d $OH_BENCH_WS ]] || bench_die "OH_BENCH_WS is not a dir"
+        BENCH_WS=$OH_BENCH_WS
+        return 0
+    fi
+    command -v unshare >/dev/null || bench_die "unshare (util-linux) is missing"
+    local ws rc=0
+    ws=$(mktemp -d /tmp/overlay-helper-bench.XXXXXX)
+    # The namespace, and every mount in it, dies with its PID 1 however that
+    # ends; what is left on the host is this empty dir.
+    # shellcheck disable=SC2064 # expand $ws now
+    trap "rmdir '$ws' 2>/dev/null || true" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    OH_BENCH_INNER=1 OH_BENCH_WS=$ws \
+        unshare --mount --pid --fork --mount-proc --propagation private -- "$@" || rc=$?
+    exit "$rc"
+}
+
+# PID 1 of a PID namespace ignores signals it has no handler for: without
+# these an interrupted benchmark would only stop at its end.
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n ${BENCH_WS:-} ]] && mountpoint -q "$BENCH_WS"; then
+        umount -R "$BENCH_WS" 2>/dev/null || umount -R -l "$BENCH_WS" 2>/dev/null || true
+    fi
+    exit "$rc"
+}
+
+# bench_setup_workspace BIN: mounts the tmpfs workspace, makes the lower
+# layer and the instance config, and sets:
+#   BENCH_INSTANCE  the helper's instance name
+#   BENCH_LOWER, BENCH_UPPER, BENCH_WORK, BENCH_MERGED  the layer dirs, which
+#                   both tools use (the helper's config names the same ones)
+#   BENCH_UL_OPTS   util-linux's -o string for them
+#   BENCH_HELPER    the helper command line up to (not including) the verb
+bench_setup_workspace() {
+    local bin=$1 i
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    mount -t tmpfs -o mode=0755 overlay-helper-bench "$BENCH_WS"
+    mkdir -p "$BENCH_WS"/{etc,state,run,lower,fill,inst/upper,inst/work,inst/merged}
+    chmod 0755 "$BENCH_WS/etc"
+    # A small lower layer: a few dirs and files, as a service root might have
+    # at its top level. The cost of an overlay mount does not depend on it.
+    for i in $(seq 1 16); do
+        mkdir -p "$BENCH_WS/lower/d$i"
+        echo "file $i" > "$BENCH_WS/lower/d$i/f"
+    done
+    BENCH_INSTANCE=bench
+    BENCH_LOWER=$BENCH_WS/lower
+    BENCH_UPPER=$BENCH_WS/inst/upper
+    BENCH_WORK=$BENCH_WS/inst/work
+    BENCH_MERGED=$BENCH_WS/inst/merged
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\nMerged=%s\n' \
+        "$BENCH_LOWER" "$BENCH_UPPER" "$BENCH_WORK" "$BENCH_MERGED" > "$BENCH_WS/etc/$BENCH_INSTANCE.conf"
+    chmod 0644 "$BENCH_WS/etc/$BENCH_INSTANCE.conf"
+    # The helper mounts with MountFlags=nosuid,nodev by default; give
+    # util-linux the same flags.
+    BENCH_UL_OPTS="nosuid,nodev,lowerdir=$BENCH_LOWER,upperdir=$BENCH_UPPER,workdir=$BENCH_WORK"
+    BENCH_HELPER=("$bin" --config-dir "$BENCH_WS/etc" --state-dir "$BENCH_WS/state"
+        --runtime-dir "$BENCH_WS/run")
+    # Every guard on: none of the helper's test and fallback switches.
+    local v
+    for v in "${!OVERLAY_HELPER_@}"; do
+        unset "$v"
+    done
+    unset JOURNAL_STREAM
+}
+
+bench_mount_count() {
+    wc -l < /proc/self/mountinfo
+}
+
+BENCH_FILL_NEXT=0
+
+# bench_fill_to N: adds small tmpfs mounts under the workspace until the
+# namespace has at least N mounts (fewer can't be had: the namespace starts
+# with the host's mounts plus the workspace). Prints the count reached.
+bench_fill_to() {
+    local want=$1 have
+    have=$(bench_mount_count)
+    while ((have < want)); do
+        mkdir "$BENCH_WS/fill/$BENCH_FILL_NEXT"
+        mount -t tmpfs -o size=4k,mode=0755 fill "$BENCH_WS/fill/$BENCH_FILL_NEXT"
+        BENCH_FILL_NEXT=$((BENCH_FILL_NEXT + 1))
+        have=$((have + 1))
+    done
+    bench_mount_count
+}
+
+# bench_check_tools: one cycle of each tool, checked, before anything is
+# timed; fails loudly if a tool does not do what the benchmark assumes.
+bench_check_tools() {
+    local before
+    before=$(bench_mount_count)
+    mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_MERGED" ||
+        bench_die "util-linux mount of the overlay failed"
+    [[ $(findmnt -n -o FSTYPE --mountpoint "$BENCH_MERGED") == overlay ]] ||
+        bench_die "util-linux mount did not mount an overlay on $BENCH_MERGED"
+    umount "$BENCH_MERGED" || bench_die "util-linux umount failed"
+    "${BENCH_HELPER[@]}" -q mount "$BENCH_INSTANCE" || bench_die "overlay-helper mount failed"
+    [[ $(findmnt -n -o FSTYPE --mountpoint "$BENCH_MERGED") == overlay ]] ||
+        bench_die "overlay-helper mount did not mount an overlay on $BENCH_MERGED"
+    [[ $(bench_mount_count) -eq $((before + 1)) ]] ||
+        bench_die "expected one more mount after overlay-helper mount"
+    "${BENCH_HELPER[@]}" -q mount "$BENCH_INSTANCE" || bench_die "overlay-helper mount (again) failed"
+    [[ $(bench_mount_count) -eq $((before + 1)) ]] ||
+        bench_die "overlay-helper mount is not idempotent: it mounted twice"
+    "${BENCH_HELPER[@]}" -q umount "$BENCH_INSTANCE" || bench_die "overlay-helper umount failed"
+    ! mountpoint -q "$BENCH_MERGED" || bench_die "overlay-helper umount left $BENCH_MERGED mounted"
+    [[ ! -e $BENCH_WORK/work ]] || bench_die "overlay-helper umount left $BENCH_WORK/work behind"
+    [[ $(bench_mount_count) -eq $before ]] || bench_die "mount count changed across the checks"
+}

@@ -1,0 +1,14 @@
+/* caps.h: dropping to the capabilities a command needs (libcap-ng).
+ *
+ * Promises: caps_drop() leaves exactly the listed capabilities in the
+ * effective and permitted sets, clears the bounding and ambient sets, and sets
+ * no_new_privs; run without capabilities (a non-root probe) it does nothing. */
+#pragma once
+
+enum caps_set {
+        CAPS_CHANGE, /* mount, umount, purge: mount, setns, chown, remove */
+        CAPS_READ,   /* status, probe: read other processes' /proc entries, setns */
+};
+
+/* Returns: 0 or -errno. */
+int caps_drop(enum caps_set set);

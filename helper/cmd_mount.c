@@ -1,0 +1,189 @@
+/* cmd_mount.c: the mount verb, and the option parsing it shares with umount
+ * and purge. */
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include "instance.h"
+#include "log.h"
+#include "mounttab.h"
+#include "overlay.h"
+#include "saferm.h"
+#include "util.h"
+#include "verbs.h"
+
+int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
+
+/* Returns: EXIT_OK with *ret_name set, or the exit status to stop with
+ * (a --help prints and returns -1). */
+int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name)
+{
+        static const struct option options[] = {
+                COMMON_LONG_OPTIONS,
+                { "wait", required_argument, NULL, ARG_WAIT },
+                {},
+        };
+        const char *verb = argv[0];
+        int c;
+
+        *ret_wait = 0;
+        while ((c = getopt_long(argc, argv, ":qvh", options, NULL)) >= 0) {
+                int r = parse_common_option(c, optarg);
+                if (r < 0)
+                        return usage_error(verb, "invalid value for %s: '%s'", argv[optind - 1], optarg);
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case 'h':
+                        printf("Usage: overlay-helper %s INSTANCE [--wait SECONDS]\n", verb);
+                        return -1;
+                case ARG_WAIT:
+                        if (parse_seconds(optarg, ret_wait) < 0)
+                                return usage_error(verb, "--wait takes seconds from 0 to 1000000, not '%s'", optarg);
+                        break;
+                case ':':
+                        return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
+                default:
+                        return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        log_setup(arg.verbosity);
+        if (optind >= argc)
+                return usage_error(verb, "needs an INSTANCE");
+        if (argc - optind > 1)
+                return usage_error(verb, "takes one INSTANCE, got also '%s'", argv[optind + 1]);
+        *ret_name = argv[optind];
+        return EXIT_OK;
+}
+
+typedef struct made_dirs {
+        int upper_fd, work_fd, merged_fd;
+        int created_upper, created_work, created_merged;
+} made_dirs;
+
+/* A failed mount must not leave dirs that we made behind: remove exactly
+ * those, and only while they are still empty. */
+static void undo_dirs(const overlay_config *cfg, made_dirs *d)
+{
+        if (d->created_merged)
+                (void)rmdir(cfg->merged);
+        if (d->created_work) {
+                _cleanup_close_ int fd = safe_open_dir(cfg->work);
+                if (fd >= 0)
+                        (void)safe_remove_entry(fd, "work", NULL);
+                (void)rmdir(cfg->work);
+        }
+        if (d->created_upper)
+                (void)rmdir(cfg->upper);
+}
+
+static void close_dirs(made_dirs *d)
+{
+        closep(&d->upper_fd);
+        closep(&d->work_fd);
+        closep(&d->merged_fd);
+}
+
+static int make_dirs(const overlay_config *cfg, made_dirs *d)
+{
+        struct stat upper_st, work_st;
+        struct {
+                const char *what, *path;
+                int *fd, *created;
+                uid_t uid;
+                gid_t gid;
+                mode_t mode;
+        } dirs[] = {
+                { "Upper", cfg->upper, &d->upper_fd, &d->created_upper, cfg->uid, cfg->gid, cfg->mode },
+                { "Work", cfg->work, &d->work_fd, &d->created_work, 0, 0, 0700 },
+                { "Merged", cfg->merged, &d->merged_fd, &d->created_merged, cfg->uid, cfg->gid, cfg->mode },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                int fd = safe_mkdir_path(dirs[i].path, dirs[i].uid, dirs[i].gid, dirs[i].mode,
+                                         dirs[i].created);
+                if (fd < 0)
+                        return log_error_errno(fd, "making %s dir %s failed: %m%s", dirs[i].what,
+                                               dirs[i].path,
+                                               fd == -ELOOP ? " (it is a symlink; refusing to follow it)" : "");
+                *dirs[i].fd = fd;
+                if (*dirs[i].created)
+                        log_info("created %s dir %s", dirs[i].what, dirs[i].path);
+        }
+        if (fstat(d->upper_fd, &upper_st) < 0 || fstat(d->work_fd, &work_st) < 0)
+                return log_error_errno(negative_errno(), "fstat of %s failed: %m", cfg->upper);
+        if (upper_st.st_dev != work_st.st_dev)
+                return log_error_errno(-EXDEV, "Upper %s and Work %s are on different filesystems; "
+                                       "overlayfs needs them on one", cfg->upper, cfg->work);
+        return 0;
+}
+
+/* Returns: EXIT_OK when nothing is there yet, or the exit status to stop with. */
+static int check_merged(const overlay_config *cfg, bool *ret_already)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+        int r = mount_at(cfg->merged, &m);
+
+        *ret_already = false;
+        if (r == -ENOENT)
+                return EXIT_OK;
+        if (r < 0)
+                return log_error_errno(r, "looking up the mount at %s failed: %m", cfg->merged), EXIT_FAILED;
+        if (overlay_same_layers(m, cfg)) {
+                *ret_already = true;
+                return EXIT_OK;
+        }
+        log_error("%s is already a mount point: %s '%s' (options %s); refusing to mount over it",
+                  cfg->merged, m->fstype, m->source, m->fs_options);
+        return EXIT_FAILED;
+}
+
+int verb_mount(int argc, char **argv)
+{
+        made_dirs d = { -EBADF, -EBADF, -EBADF, 0, 0, 0 };
+        _cleanup_free_ char *detail = NULL;
+        instance_run run;
+        const char *name;
+        double wait;
+        bool already;
+        int r;
+
+        r = parse_instance_args(argc, argv, &wait, &name);
+        if (r != EXIT_OK)
+                return r < 0 ? EXIT_OK : r;
+        r = instance_begin(name, wait, true, &run);
+        if (r != EXIT_OK)
+                return r;
+        const overlay_config *cfg = run.cfg;
+
+        r = check_merged(cfg, &already);
+        if (r != EXIT_OK || already) {
+                if (already)
+                        log_info("%s is already mounted on %s with the same layers", name, cfg->merged);
+                instance_end(&run, false);
+                return r;
+        }
+        if (make_dirs(cfg, &d) < 0) {
+                r = EXIT_FAILED;
+                goto undo;
+        }
+        r = overlay_mount(cfg, d.upper_fd, d.work_fd, d.merged_fd, &detail);
+        if (r < 0) {
+                log_error_errno(r, "mounting overlay for %s on %s failed: %m%s%s%s", name,
+                                cfg->merged, detail ? " (" : "", detail ? detail : "",
+                                detail ? ")" : "");
+                r = EXIT_FAILED;
+                goto undo;
+        }
+        log_notice_id(MSGID_MOUNTED, "mounted %s on %s (upper %s, %zu lower layer%s, top %s)", name,
+                      cfg->merged, cfg->upper, cfg->n_lowers, cfg->n_lowers == 1 ? "" : "s",
+                      cfg->lowers[0]);
+        test_stall("mounted");
+        close_dirs(&d);
+        instance_end(&run, false);
+        return EXIT_OK;
+undo:
+        close_dirs(&d);
+        undo_dirs(cfg, &d);
+        instance_end(&run, false);
+        return r;
+}

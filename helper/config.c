@@ -1,0 +1,823 @@
+/* config.c: instance names and their [Overlay] config files (see config.h). */
+#include "config.h"
+
+#include <ctype.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+enum {
+        KEY_LOWER, KEY_UPPER, KEY_WORK, KEY_MERGED, KEY_OPTIONS,
+        KEY_MOUNT_FLAGS, KEY_USER, KEY_GROUP, KEY_MODE, _KEY_MAX
+};
+
+static const char *const key_names[_KEY_MAX] = {
+        "Lower", "Upper", "Work", "Merged", "Options", "MountFlags", "User", "Group", "Mode",
+};
+
+typedef struct parser {
+        overlay_config *c;
+        const char *arg;             /* what %i expands to */
+        unsigned line;               /* the line being parsed, 0 once the file is read */
+        unsigned section_line;       /* where [Overlay] is, 0 before it */
+        unsigned key_line[_KEY_MAX]; /* where each key was first set, 0 if not */
+        unsigned *lower_lines;       /* parallel to c->lowers */
+        bool user_gid_known;         /* User= has a passwd entry, so a primary group */
+        gid_t user_gid;
+        char *error;
+} parser;
+
+static void parser_done(parser *p)
+{
+        free(p->lower_lines);
+        free(p->error);
+}
+
+static int _printf_(3, 4) errorf(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0) {
+                *ret_error = NULL;
+                r = -ENOMEM;
+        }
+        va_end(ap);
+        return r;
+}
+
+/* Every complaint about the file's content goes through here, so each one
+ * carries "FILE:LINE: " (or "FILE: " for line 0, a whole-file problem). */
+static int _printf_(3, 4) fail(parser *p, unsigned line, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        free(p->error);
+        if (line > 0)
+                return errorf(&p->error, -EINVAL, "%s:%u: %s", p->c->path, line, msg);
+        return errorf(&p->error, -EINVAL, "%s: %s", p->c->path, msg);
+}
+
+static const char *instance_name_problem(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0)
+                return "must not be empty";
+        if (n > INSTANCE_NAME_MAX)
+                return "must be at most 128 characters long";
+        /* Checked before the leading '.', so "../x" is named for what it is. */
+        if (strstr(name, ".."))
+                return "must not contain '..'";
+        for (const char *s = name; *s; s++)
+                if (!isascii(*s) || !(isalnum(*s) || strchr("_.@-", *s)))
+                        return "may only contain A-Z a-z 0-9 _ . @ -";
+        if (name[0] == '.')
+                return "must not start with '.'";
+        if (name[0] == '-')
+                return "must not start with '-'";
+        return NULL;
+}
+
+int instance_name_check(const char *name)
+{
+        return name && !instance_name_problem(name) ? 0 : -EINVAL;
+}
+
+/* The name goes into a message for an operator, and control characters in
+ * it would garble a terminal or the journal. */
+static int check_instance(const char *name, char **error)
+{
+        const char *problem = instance_name_problem(name ?: "");
+        _cleanup_free_ char *shown = NULL;
+
+        if (!problem)
+                return 0;
+        shown = strdup(name ?: "");
+        for (char *s = shown; s && *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        *s = '?';
+        return errorf(error, -EINVAL, "invalid instance name '%s': %s", shown ?: "", problem);
+}
+
+/* Absolute, no "." or ".." components (a lexical overlap check could not
+ * trust them), "//" collapsed and no trailing "/". */
+static int path_normalize(const char *path, char **ret, const char **ret_problem)
+{
+        _cleanup_free_ char *out = NULL;
+        char *o;
+
+        if (path[0] != '/')
+                return *ret_problem = "is not an absolute path", -EINVAL;
+        if (strlen(path) >= PATH_MAX)
+                return *ret_problem = "is longer than PATH_MAX", -EINVAL;
+        if (strchr(path, '\n'))
+                return *ret_problem = "contains a newline", -EINVAL;
+        out = o = malloc(strlen(path) + 2);
+        if (!out)
+                return -ENOMEM;
+        for (const char *s = path; *s;) {
+                size_t n;
+
+                s += strspn(s, "/");
+                n = strcspn(s, "/");
+                if (n == 0)
+                        break;
+                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+                        return *ret_problem = "has a '.' or '..' component", -EINVAL;
+                *o++ = '/';
+                o = mempcpy(o, s, n);
+                s += n;
+        }
+        if (o == out)
+                *o++ = '/';
+        *o = 0;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+/* systemd's specifiers, reduced to the two a path here can use. */
+static int expand_specifiers(parser *p, const char *key, const char *value, char **ret)
+{
+        size_t n_arg = 0;
+        char *out, *o;
+
+        for (const char *s = strchr(value, '%'); s; s = strchr(s + 2, '%')) {
+                if (s[1] != 'i' && s[1] != '%')
+                        return fail(p, p->line, "%s=%s: unknown specifier '%%%.1s' (only %%i and %%%% are "
+                                    "known)", key, value, s + 1);
+                n_arg += s[1] == 'i';
+        }
+        out = o = malloc(strlen(value) + n_arg * strlen(p->arg) + 1);
+        if (!out)
+                return -ENOMEM;
+        for (const char *s = value; *s; s++)
+                if (*s != '%')
+                        *o++ = *s;
+                else if (*++s == 'i')
+                        o = stpcpy(o, p->arg);
+                else
+                        *o++ = '%';
+        *o = 0;
+        *ret = out;
+        return 0;
+}
+
+static char *trim(char *s)
+{
+        char *end;
+
+        s += strspn(s, " \t\r\f\v");
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char) end[-1]))
+                *--end = 0;
+        return s;
+}
+
+static char **dir_of(overlay_config *c, int key)
+{
+        return key == KEY_UPPER ? &c->upper : key == KEY_WORK ? &c->work : &c->merged;
+}
+
+static int parse_path(parser *p, int key, const char *value, char **ret)
+{
+        const char *problem = NULL;
+        int r;
+
+        r = path_normalize(value, ret, &problem);
+        if (r == -EINVAL) /* a path too long to be one is shown cut short */
+                return fail(p, p->line, "%s=%.*s %s", key_names[key],
+                            strlen(value) < PATH_MAX ? PATH_MAX : 64, value, problem);
+        return r;
+}
+
+static int parse_lower(parser *p, int key, const char *value)
+{
+        _cleanup_free_ char *path = NULL;
+        overlay_config *c = p->c;
+        unsigned *lines;
+        char **lowers;
+        int r;
+
+        r = parse_path(p, key, value, &path);
+        if (r < 0)
+                return r;
+        lowers = reallocarray(c->lowers, c->n_lowers + 2, sizeof(char *));
+        if (!lowers)
+                return -ENOMEM;
+        c->lowers = lowers;
+        lines = reallocarray(p->lower_lines, c->n_lowers + 1, sizeof(unsigned));
+        if (!lines)
+                return -ENOMEM;
+        p->lower_lines = lines;
+        p->lower_lines[c->n_lowers] = p->line;
+        c->lowers[c->n_lowers++] = TAKE_PTR(path);
+        c->lowers[c->n_lowers] = NULL;
+        return 0;
+}
+
+static int parse_dir(parser *p, int key, const char *value)
+{
+        return parse_path(p, key, value, dir_of(p->c, key));
+}
+
+/* Layers come only from Lower=, Upper= and Work=, so no option may name a
+ * dir (lowerdir, upperdir, workdir, datadir); these are safe for an admin. */
+static const char allowed_options[] =
+        "redirect_dir=on|redirect_dir=off|redirect_dir=follow|redirect_dir=nofollow|index=on|index=off|"
+        "xino=on|xino=off|xino=auto|metacopy=on|metacopy=off|nfs_export=on|nfs_export=off|"
+        "uuid=on|uuid=off|uuid=null|uuid=auto|volatile|userxattr";
+
+static bool word_in_list(const char *word, const char *list)
+{
+        size_t n = strlen(word);
+
+        for (const char *s = list; s; s = strchr(s, '|'), s = s ? s + 1 : NULL)
+                if (strncmp(s, word, n) == 0 && (s[n] == '|' || s[n] == 0))
+                        return true;
+        return false;
+}
+
+static int parse_options(parser *p, int key _unused_, const char *value)
+{
+        _cleanup_free_ char *copy = strdup(value);
+        size_t n = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *s = copy, *item; (item = strsep(&s, ","));) {
+                char **options;
+
+                item = trim(item);
+                if (!*item)
+                        return fail(p, p->line, "Options=%s has an empty item", value);
+                if (!word_in_list(item, allowed_options))
+                        return fail(p, p->line, "Options=: '%s' is not allowed (only "
+                                    "redirect_dir=on|off|follow|nofollow, index=on|off, xino=on|off|auto, "
+                                    "metacopy=on|off, nfs_export=on|off, uuid=on|off|null|auto, volatile, "
+                                    "userxattr; layers come from Lower=, Upper=, Work=)", item);
+                for (size_t i = 0; i < n; i++)
+                        /* compares "name=", or "name\0" for a bare flag */
+                        if (strncmp(p->c->options[i], item, strcspn(item, "=") + 1) == 0)
+                                return fail(p, p->line, "Options=: '%.*s' is given twice",
+                                            (int) strcspn(item, "="), item);
+                options = reallocarray(p->c->options, n + 2, sizeof(char *));
+                if (!options)
+                        return -ENOMEM;
+                p->c->options = options;
+                options[n + 1] = NULL;
+                options[n] = strdup(item);
+                if (!options[n++])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        uint64_t mask, value;
+} mount_flags[] = {
+        { "nosuid", MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSUID }, { "suid", MOUNT_ATTR_NOSUID, 0 },
+        { "nodev", MOUNT_ATTR_NODEV, MOUNT_ATTR_NODEV },    { "dev", MOUNT_ATTR_NODEV, 0 },
+        { "noexec", MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOEXEC }, { "exec", MOUNT_ATTR_NOEXEC, 0 },
+        { "ro", MOUNT_ATTR_RDONLY, MOUNT_ATTR_RDONLY },     { "rw", MOUNT_ATTR_RDONLY, 0 },
+        { "rdonly", MOUNT_ATTR_RDONLY, MOUNT_ATTR_RDONLY },
+        { "nosymfollow", MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+        { "noatime", MOUNT_ATTR__ATIME, MOUNT_ATTR_NOATIME },
+        { "relatime", MOUNT_ATTR__ATIME, MOUNT_ATTR_RELATIME },
+        { "strictatime", MOUNT_ATTR__ATIME, MOUNT_ATTR_STRICTATIME },
+        { "nodiratime", MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NODIRATIME },
+};
+
+/* The list replaces the default rather than amending it, so what the file
+ * says is all there is. Contradictions ("ro,rw") are refused instead of
+ * letting the last one win, as they are almost surely a mistake. */
+static int parse_mount_flags(parser *p, int key _unused_, const char *value)
+{
+        _cleanup_free_ char *copy = strdup(value);
+        bool used[ELEMENTSOF(mount_flags)] = {};
+        uint64_t attr = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *s = copy, *item; (item = strsep(&s, ","));) {
+                size_t i;
+
+                item = trim(item);
+                for (i = 0; i < ELEMENTSOF(mount_flags) && !streq(mount_flags[i].name, item); i++)
+                        ;
+                if (i == ELEMENTSOF(mount_flags))
+                        return fail(p, p->line, "MountFlags=: unknown flag '%s' (known: nosuid, nodev, "
+                                    "noexec, ro, nosymfollow, noatime, relatime, strictatime, nodiratime, "
+                                    "and suid, dev, exec, rw)", item);
+                for (size_t j = 0; j < ELEMENTSOF(mount_flags); j++)
+                        if (used[j] && mount_flags[j].mask == mount_flags[i].mask &&
+                            mount_flags[j].value != mount_flags[i].value)
+                                return fail(p, p->line, "MountFlags=: '%s' contradicts '%s'", item,
+                                            mount_flags[j].name);
+                used[i] = true;
+                attr = (attr & ~mount_flags[i].mask) | mount_flags[i].value;
+        }
+        p->c->mount_attr = attr;
+        return 0;
+}
+
+static int parse_mode(parser *p, int key _unused_, const char *value)
+{
+        unsigned long mode;
+
+        if (strspn(value, "01234567") != strlen(value) || strlen(value) > 6 ||
+            (mode = strtoul(value, NULL, 8)) > 07777)
+                return fail(p, p->line, "Mode=%s is not an octal mode from 0 to 07777", value);
+        p->c->mode = mode;
+        return 0;
+}
+
+/* A decimal id; (uid_t) -1 is refused as chown() reads it as "unchanged". */
+static bool parse_id(const char *s, uint32_t *ret)
+{
+        unsigned long long v;
+
+        if (strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+                return false;
+        v = strtoull(s, NULL, 10);
+        if (v >= UINT32_MAX)
+                return false;
+        *ret = v;
+        return true;
+}
+
+/* NSS backends (LDAP, sssd) may want more room than sysconf() suggests, hence
+ * the loop on ERANGE. NAME NULL looks the user up by *ret_id. */
+static int lookup_owner(int key, const char *name, uint32_t *ret_id, gid_t *ret_user_gid)
+{
+        for (size_t size = 1024; size <= 1024 * 1024; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+                struct passwd pw, *found_pw = NULL;
+                struct group gr, *found_gr = NULL;
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = key == KEY_GROUP ? getgrnam_r(name, &gr, buf, size, &found_gr)
+                    : name          ? getpwnam_r(name, &pw, buf, size, &found_pw)
+                                    : getpwuid_r(*ret_id, &pw, buf, size, &found_pw);
+                if (r == ERANGE)
+                        continue;
+                if (r > 0 && r != ENOENT && r != ESRCH)
+                        return -r;
+                if (!found_pw && !found_gr)
+                        return -ESRCH;
+                *ret_id = found_pw ? pw.pw_uid : gr.gr_gid;
+                if (found_pw)
+                        *ret_user_gid = pw.pw_gid;
+                return 0;
+        }
+        return -ERANGE;
+}
+
+static int parse_owner(parser *p, int key, const char *value)
+{
+        uint32_t id;
+        int r;
+
+        if (parse_id(value, &id)) {
+                if (key == KEY_GROUP)
+                        p->c->gid = id;
+                else {
+                        p->c->uid = id;
+                        /* A bare uid need not be in passwd; then only Group= can name the group. */
+                        p->user_gid_known = lookup_owner(key, NULL, &id, &p->user_gid) >= 0;
+                }
+                return 0;
+        }
+        r = lookup_owner(key, value, &id, &p->user_gid);
+        if (r == -ESRCH)
+                return fail(p, p->line, "%s=%s: no such %s", key_names[key], value,
+                            key == KEY_USER ? "user" : "group");
+        if (r < 0)
+                return fail(p, p->line, "%s=%s: cannot look it up: %s", key_names[key], value, strerror(-r));
+        if (key == KEY_GROUP)
+                p->c->gid = id;
+        else
+                p->c->uid = id, p->user_gid_known = true;
+        return 0;
+}
+
+typedef int (*key_parser)(parser *p, int key, const char *value);
+static const key_parser key_parsers[_KEY_MAX] = {
+        [KEY_LOWER] = parse_lower,         [KEY_UPPER] = parse_dir,   [KEY_WORK] = parse_dir,
+        [KEY_MERGED] = parse_dir,          [KEY_OPTIONS] = parse_options,
+        [KEY_MOUNT_FLAGS] = parse_mount_flags, [KEY_USER] = parse_owner, [KEY_GROUP] = parse_owner,
+        [KEY_MODE] = parse_mode,
+};
+
+static int parse_assignment(parser *p, char *key, const char *raw)
+{
+        _cleanup_free_ char *value = NULL;
+        int k, r;
+
+        for (k = 0; k < _KEY_MAX && !streq(key_names[k], key); k++)
+                ;
+        if (k == _KEY_MAX) {
+                for (k = 0; k < _KEY_MAX && strcasecmp(key_names[k], key) != 0; k++)
+                        ;
+                if (k < _KEY_MAX)
+                        return fail(p, p->line, "unknown key '%s' (keys are case-sensitive: %s=)", key,
+                                    key_names[k]);
+                return fail(p, p->line, "unknown key '%s' (known: Lower, Upper, Work, Merged, Options, "
+                            "MountFlags, User, Group, Mode)", key);
+        }
+        if (k != KEY_LOWER && p->key_line[k])
+                return fail(p, p->line, "%s= is given twice (first at line %u)", key, p->key_line[k]);
+        if (!*raw)
+                return fail(p, p->line, "%s= has an empty value", key);
+        r = expand_specifiers(p, key, raw, &value);
+        if (r < 0)
+                return r;
+        r = key_parsers[k](p, k, value);
+        if (r < 0)
+                return r;
+        if (!p->key_line[k])
+                p->key_line[k] = p->line;
+        return 0;
+}
+
+/* A comment is a line whose first non-blank is '#' or ';'. Paths may contain
+ * '#' and ';', so after a value only a '#' or ';' preceded by a blank starts
+ * a trailing comment ("Lower=/srv/a#1" keeps its '#'; "Lower=/srv/a # top"
+ * does not); a path with " #" in it cannot be written here. */
+static int parse_line(parser *p, char *line)
+{
+        char *s = line + strspn(line, " \t\r\f\v"), *eq;
+
+        if (*s == '#' || *s == ';')
+                return 0;
+        for (char *c = s; (c = strpbrk(c, "#;")); c++)
+                if (c > s && (c[-1] == ' ' || c[-1] == '\t')) {
+                        *c = 0;
+                        break;
+                }
+        s = trim(s);
+        if (!*s)
+                return 0;
+        if (*s == '[') {
+                if (!streq(s, "[Overlay]"))
+                        return fail(p, p->line, "unknown section '%s' (the only section is [Overlay])", s);
+                if (p->section_line)
+                        return fail(p, p->line, "[Overlay] appears twice (first at line %u)",
+                                    p->section_line);
+                p->section_line = p->line;
+                return 0;
+        }
+        if (!p->section_line)
+                return fail(p, p->line, "'%s' is outside a section (start the file with [Overlay])", s);
+        eq = strchr(s, '=');
+        if (!eq || eq == s)
+                return fail(p, p->line, "'%s' is not a KEY=VALUE line", s);
+        *eq = 0;
+        return parse_assignment(p, trim(s), trim(eq + 1));
+}
+
+/* As doas does: whoever can write the config decides what root mounts where. */
+static int check_file_security(parser *p, int fd)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+
+                fail(p, 0, "cannot stat: %s", strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode))
+                return fail(p, 0, "not a regular file");
+        if (geteuid() == 0 && st.st_uid != 0)
+                return fail(p, 0, "refusing a config not owned by root (owner uid %u)", (unsigned) st.st_uid);
+        if (st.st_mode & 022)
+                return fail(p, 0, "refusing a config writable by group or others (mode %04o)",
+                            (unsigned) (st.st_mode & 07777));
+        return 0;
+}
+
+static int parse_file(parser *p, FILE *f)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        ssize_t n;
+        int r;
+
+        r = check_file_security(p, fileno(f));
+        if (r < 0)
+                return r;
+        for (p->line = 1; (n = getline(&line, &size, f)) >= 0; p->line++) {
+                if (strlen(line) != (size_t) n)
+                        return fail(p, p->line, "contains a NUL byte");
+                r = parse_line(p, line);
+                if (r < 0)
+                        return r;
+        }
+        p->line = 0;
+        if (ferror(f)) {
+                fail(p, 0, "read error");
+                return -EIO;
+        }
+        if (!p->section_line)
+                return fail(p, 0, "no [Overlay] section");
+        if (p->c->n_lowers == 0)
+                return fail(p, 0, "no Lower= (at least one lower layer is required)");
+        return 0;
+}
+
+typedef struct dir_ref {
+        const char *key;
+        const char *path;
+        unsigned line; /* 0: a default */
+} dir_ref;
+
+enum { APART, SAME, INSIDE, CONTAINS }; /* how one path relates to another */
+
+/* Component-wise, so /a/bc is not inside /a/b. */
+static bool path_is_beneath(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+
+        if (streq(dir, "/"))
+                return !streq(path, "/");
+        return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static int path_relation(const char *a, const char *b)
+{
+        return streq(a, b) ? SAME : path_is_beneath(a, b) ? INSIDE : path_is_beneath(b, a) ? CONTAINS : APART;
+}
+
+/* Reports at the line of whichever key came later, naming that key first. */
+static int check_pair(parser *p, dir_ref a, dir_ref b, unsigned allowed, const char *why)
+{
+        static const char *const words[] = {
+                [SAME] = "is the same dir as", [INSIDE] = "is inside", [CONTAINS] = "contains",
+        };
+        int rel = path_relation(a.path, b.path);
+
+        if (rel == APART || (allowed & (1u << rel)))
+                return 0;
+        if (b.line > a.line) {
+                dir_ref t = a;
+
+                a = b, b = t;
+                rel = rel == INSIDE ? CONTAINS : rel == CONTAINS ? INSIDE : rel;
+        }
+        return fail(p, a.line, "%s=%s %s %s%s=%s (%s)", a.key, a.path, words[rel],
+                    b.line ? "" : "the default ", b.key, b.path, why);
+}
+
+static int check_overlaps(parser *p)
+{
+        overlay_config *c = p->c;
+        dir_ref upper = { "Upper", c->upper, p->key_line[KEY_UPPER] };
+        dir_ref work = { "Work", c->work, p->key_line[KEY_WORK] };
+        dir_ref merged = { "Merged", c->merged, p->key_line[KEY_MERGED] };
+        int r;
+
+        r = check_pair(p, upper, work, 0, "overlayfs needs them apart, on one filesystem");
+        if (r >= 0)
+                r = check_pair(p, merged, upper, 0, "the mount point must lie apart from Upper and Work");
+        if (r >= 0)
+                r = check_pair(p, merged, work, 0, "the mount point must lie apart from Upper and Work");
+        /* A lower may contain Upper, Work or Merged (Lower=/ with the rest under
+         * /var/lib is a real use): the kernel mounts it and traps lookups into
+         * Upper and Work with ELOOP, and Merged covers only its own subtree.
+         * What the kernel refuses (ELOOP, "overlapping lowerdir path") is a
+         * lower inside Upper or Work, or nested lowers; a lower inside Merged
+         * would be hidden by the mount itself. */
+        for (size_t i = 0; r >= 0 && i < c->n_lowers; i++) {
+                dir_ref lower = { "Lower", c->lowers[i], p->lower_lines[i] };
+                const unsigned contains = 1u << CONTAINS;
+                const char *outside = "a lower layer must lie outside Upper and Work";
+
+                r = check_pair(p, lower, upper, contains, outside);
+                if (r >= 0)
+                        r = check_pair(p, lower, work, contains, outside);
+                if (r >= 0)
+                        r = check_pair(p, lower, merged, contains, "the mount would hide that lower layer");
+                for (size_t j = 0; r >= 0 && j < i; j++)
+                        r = check_pair(p, lower, (dir_ref) { "Lower", c->lowers[j], p->lower_lines[j] }, 0,
+                                       "overlayfs refuses nested or repeated lower layers");
+        }
+        return r;
+}
+
+/* Upper and Work need not exist yet (mount makes them), so compare the
+ * devices of their nearest existing ancestors. */
+static int nearest_existing_dev(const char *path, dev_t *ret)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        struct stat st;
+
+        if (!copy)
+                return -ENOMEM;
+        for (;;) {
+                char *slash;
+
+                if (stat(copy, &st) >= 0) {
+                        *ret = st.st_dev;
+                        return 0;
+                }
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return negative_errno();
+                slash = strrchr(copy, '/');
+                if (!slash || streq(copy, "/"))
+                        return -ENOENT;
+                slash[slash == copy] = 0;
+        }
+}
+
+static int check_same_filesystem(parser *p)
+{
+        unsigned line = p->key_line[KEY_WORK] ?: p->key_line[KEY_UPPER];
+        dev_t upper_dev, work_dev;
+        int r;
+
+        r = nearest_existing_dev(p->c->upper, &upper_dev);
+        if (r >= 0)
+                r = nearest_existing_dev(p->c->work, &work_dev);
+        if (r < 0) {
+                fail(p, line, "cannot tell the filesystems of Upper=%s and Work=%s: %s", p->c->upper,
+                     p->c->work, strerror(-r));
+                return r;
+        }
+        if (upper_dev != work_dev)
+                return fail(p, line, "Upper=%s and Work=%s are on different filesystems (overlayfs needs "
+                            "them on one)", p->c->upper, p->c->work);
+        return 0;
+}
+
+static int fill_defaults(parser *p, const char *state_dir)
+{
+        overlay_config *c = p->c;
+
+        for (int k = KEY_UPPER; k <= KEY_MERGED; k++) {
+                _cleanup_free_ char *path = NULL;
+                const char *problem = NULL;
+                char **dir = dir_of(c, k);
+                int r;
+
+                if (*dir)
+                        continue;
+                if (asprintf(&path, "%s/%s/%s", state_dir, c->instance, k == KEY_UPPER ? "upper" :
+                             k == KEY_WORK ? "work" : "merged") < 0)
+                        return -ENOMEM;
+                r = path_normalize(path, dir, &problem);
+                if (r == -EINVAL)
+                        return errorf(&p->error, r, "state dir '%s': %s %s", state_dir, path, problem);
+                if (r < 0)
+                        return r;
+        }
+        if (p->key_line[KEY_USER] && !p->key_line[KEY_GROUP]) {
+                if (!p->user_gid_known)
+                        return fail(p, p->key_line[KEY_USER], "User=%u has no passwd entry to take a "
+                                    "primary group from: set Group= too", (unsigned) c->uid);
+                c->gid = p->user_gid;
+        }
+        return 0;
+}
+
+/* Finds INSTANCE.conf, else for PREFIX@ARG the template PREFIX@.conf. */
+static int open_config(const char *config_dir, const char *instance, char **ret_path, FILE **ret_f,
+                       char **error)
+{
+        const char *at = strchr(instance, '@');
+        _cleanup_free_ char *path = NULL, *template = NULL;
+        FILE *f;
+
+        /* As systemd: "web@" names the template itself, not an instance of it. */
+        if (at && !at[1])
+                return errorf(error, -EINVAL, "invalid instance name '%s': a template instance needs an "
+                              "argument after '@' (as in '%s1')", instance, instance);
+        if (asprintf(&path, "%s/%s.conf", config_dir, instance) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f && errno == ENOENT && at) {
+                if (asprintf(&template, "%s/%.*s@.conf", config_dir, (int) (at - instance), instance) < 0)
+                        return -ENOMEM;
+                f = fopen(template, "re");
+                if (f || errno != ENOENT) {
+                        free(path);
+                        path = TAKE_PTR(template);
+                }
+        }
+        if (!f && errno == ENOENT)
+                return errorf(error, -ENOENT, "no config for instance '%s': %s%s%.*s%s does not exist",
+                              instance, path, at ? " (or " : "", at ? (int) (at - instance + 1) : 0, instance,
+                              at ? ".conf)" : "");
+        if (!f) {
+                int r = negative_errno();
+
+                return errorf(error, r, "%s: cannot open: %s", path, strerror(-r));
+        }
+        *ret_path = TAKE_PTR(path);
+        *ret_f = f;
+        return 0;
+}
+
+static int config_new(const char *instance, overlay_config **ret)
+{
+        _cleanup_config_ overlay_config *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return -ENOMEM;
+        c->instance = strdup(instance);
+        c->lowers = calloc(1, sizeof(char *));
+        c->options = calloc(1, sizeof(char *));
+        if (!c->instance || !c->lowers || !c->options)
+                return -ENOMEM;
+        c->mount_attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        c->mode = 0755;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int load(const char *config_dir, const char *state_dir, const char *instance, overlay_config **ret,
+                char **error)
+{
+        _cleanup_(parser_done) parser p = {};
+        _cleanup_config_ overlay_config *c = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *at;
+        int r;
+
+        r = check_instance(instance, error);
+        if (r < 0)
+                return r;
+        if (strempty(config_dir) || strempty(state_dir))
+                return errorf(error, -EINVAL, "no config or state dir given");
+        r = config_new(instance, &c);
+        if (r < 0)
+                return r;
+        r = open_config(config_dir, instance, &c->path, &f, error);
+        if (r < 0)
+                return r;
+        /* %i is ARG for PREFIX@ARG whichever file was found (as in systemd),
+         * and the whole name otherwise. */
+        at = strchr(instance, '@');
+        p = (parser) { .c = c, .arg = at ? at + 1 : instance };
+        r = parse_file(&p, f);
+        if (r >= 0)
+                r = fill_defaults(&p, state_dir);
+        if (r >= 0)
+                r = check_overlaps(&p);
+        if (r >= 0)
+                r = check_same_filesystem(&p);
+        if (r < 0) {
+                *error = TAKE_PTR(p.error);
+                return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *config_dir, const char *state_dir, const char *instance, overlay_config **ret,
+                char **ret_error)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = load(config_dir, state_dir, instance, ret, &error);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(error);
+        return r;
+}
+
+static void strv_free(char **l)
+{
+        for (char **s = l; s && *s; s++)
+                free(*s);
+        free(l);
+}
+
+void config_free(overlay_config *c)
+{
+        if (!c)
+                return;
+        free(c->instance);
+        free(c->path);
+        strv_free(c->lowers);
+        free(c->upper);
+        free(c->work);
+        free(c->merged);
+        strv_free(c->options);
+        free(c);
+}

@@ -1,0 +1,92 @@
+/* instance.c: see instance.h. */
+#include "caps.h"
+#include "instance.h"
+#include "lock.h"
+#include "log.h"
+#include "ns.h"
+#include "util.h"
+#include "verbs.h"
+
+int log_config_error(int r, const char *error)
+{
+        if (r == -EINVAL || r == -ENOENT) {
+                log_error("%s", error ? error : "invalid config");
+                return EXIT_USAGE;
+        }
+        log_error_errno(r, "%s: %m", error ? error : "loading config failed");
+        return EXIT_FAILED;
+}
+
+static int enter_pid1_namespace(void)
+{
+        int r = ns_enter_pid1_mnt();
+
+        if (r == 1)
+                log_warning_id(MSGID_NS_ESCAPE,
+                               "started outside PID 1's mount namespace; joined it with setns(). "
+                               "A copy of the overlay in the caller's namespace can keep it alive: "
+                               "fix the unit's Exec line to "
+                               "'+/usr/bin/nsenter --mount=/proc/1/ns/mnt -- overlay-helper ...'");
+        else if (r < 0)
+                log_error_errno(r, "setns() into PID 1's mount namespace (/proc/1/ns/mnt) failed: %m%s",
+                                r == -EPERM ? " (needs root: CAP_SYS_ADMIN and CAP_SYS_CHROOT)" : "");
+        return r;
+}
+
+int instance_begin(const char *name, double wait_sec, bool take_lock, instance_run *run)
+{
+        _cleanup_free_ char *error = NULL;
+        pid_t holder = 0;
+        int r;
+
+        *run = (instance_run){ .name = name, .lock_fd = -EBADF };
+        log_set_instance(name);
+        if (instance_name_check(name) < 0) {
+                log_error("invalid instance name '%s': use 1 to 128 of A-Z a-z 0-9 _ . @ -, "
+                          "not starting with '.' or '-', without '..'", name);
+                return EXIT_USAGE;
+        }
+        r = caps_drop(CAPS_CHANGE);
+        if (r < 0)
+                return log_error_errno(r, "dropping capabilities failed: %m"), EXIT_FAILED;
+        if (enter_pid1_namespace() < 0)
+                return EXIT_FAILED;
+
+        r = config_load(arg.config_dir, arg.state_dir, name, &run->cfg, &error);
+        if (r < 0)
+                return log_config_error(r, error);
+        if (!take_lock)
+                return EXIT_OK;
+
+        r = lock_instance(arg.runtime_dir, name, wait_sec, &holder);
+        if (r == -EBUSY) {
+                if (holder > 0)
+                        log_error_id(MSGID_BUSY,
+                                     "instance '%s' is locked by PID %d (another overlay-helper run "
+                                     "on it) in %s/%s.lock; gave up after --wait %gs",
+                                     name, (int)holder, arg.runtime_dir, name, wait_sec);
+                else
+                        log_error_id(MSGID_BUSY,
+                                     "instance '%s' is locked by another overlay-helper run "
+                                     "(%s/%s.lock); gave up after --wait %gs",
+                                     name, arg.runtime_dir, name, wait_sec);
+                instance_end(run, false);
+                return EXIT_BUSY;
+        }
+        if (r < 0) {
+                log_error_errno(r, "taking lock %s/%s.lock failed: %m", arg.runtime_dir, name);
+                instance_end(run, false);
+                return EXIT_FAILED;
+        }
+        run->lock_fd = r;
+        test_stall("locked");
+        return EXIT_OK;
+}
+
+void instance_end(instance_run *run, bool unlink_lock)
+{
+        lock_release(run->lock_fd, arg.runtime_dir, run->name, unlink_lock);
+        run->lock_fd = -EBADF;
+        if (run->cfg)
+                config_free(TAKE_PTR(run->cfg));
+}

@@ -1,0 +1,27 @@
+/* instance.h: what every state-changing verb does before and after its work.
+ *
+ * Promises: instance_begin() checks the name, drops capabilities, moves into
+ * PID 1's mount namespace (warning with the fix when it had to), loads the
+ * config there and takes the instance lock, in that order, logging whatever
+ * stops it and returning the exit status to use; on EXIT_OK the caller owns
+ * RUN and must call instance_end(). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+
+typedef struct instance_run {
+        const char *name;
+        overlay_config *cfg;
+        int lock_fd;
+} instance_run;
+
+int instance_begin(const char *name, double wait_sec, bool take_lock, instance_run *run);
+
+/* Releases the lock (removing its file when UNLINK_LOCK: the instance is
+ * down) and frees the config. */
+void instance_end(instance_run *run, bool unlink_lock);
+
+/* Logs a config_load() failure. Returns: the exit status for it. */
+int log_config_error(int r, const char *error);

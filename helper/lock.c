@@ -1,0 +1,110 @@
+/* lock.c: see lock.h. */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "lock.h"
+#include "util.h"
+
+static void on_alarm(int sig _unused_) {}
+
+/* F_OFD_SETLKW has no timeout: an interval timer whose handler is installed
+ * without SA_RESTART makes it return EINTR when the wait is over. */
+static int lock_wait(int fd, double wait_sec)
+{
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
+        struct itimerval it = { 0 }, old_it;
+        int r;
+
+        if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+                return 0;
+        if (errno != EAGAIN && errno != EACCES)
+                return negative_errno();
+        if (wait_sec <= 0)
+                return -EBUSY;
+
+        sigemptyset(&sa.sa_mask);
+        it.it_value.tv_sec = (time_t)wait_sec;
+        it.it_value.tv_usec = (suseconds_t)((wait_sec - (double)(time_t)wait_sec) * 1e6);
+        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+                it.it_value.tv_usec = 1;
+        sigaction(SIGALRM, &sa, &old_sa);
+        setitimer(ITIMER_REAL, &it, &old_it);
+        r = fcntl(fd, F_OFD_SETLKW, &fl) == 0 ? 0 : negative_errno();
+        setitimer(ITIMER_REAL, &old_it, NULL);
+        sigaction(SIGALRM, &old_sa, NULL);
+        return r == -EINTR ? -EBUSY : r;
+}
+
+static pid_t read_holder(int fd)
+{
+        char buf[32] = { 0 };
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        long pid;
+
+        if (n <= 0)
+                return 0;
+        pid = strtol(buf, NULL, 10);
+        return pid > 0 && pid < INT_MAX ? (pid_t)pid : 0;
+}
+
+static bool still_linked(int fd, const char *path)
+{
+        struct stat by_fd, by_path;
+
+        if (fstat(fd, &by_fd) < 0 || stat(path, &by_path) < 0)
+                return false;
+        return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
+}
+
+int lock_instance(const char *runtime_dir, const char *instance, double wait_sec,
+                  pid_t *ret_holder)
+{
+        _cleanup_free_ char *path = NULL;
+        char pidline[32];
+
+        if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        if (asprintf(&path, "%s/%s.lock", runtime_dir, instance) < 0)
+                return -ENOMEM;
+
+        for (int tries = 0; tries < 100; tries++) {
+                _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                int r;
+
+                if (fd < 0)
+                        return negative_errno();
+                r = lock_wait(fd, wait_sec);
+                if (r == -EBUSY) {
+                        if (ret_holder)
+                                *ret_holder = read_holder(fd);
+                        return r;
+                }
+                if (r < 0)
+                        return r;
+                /* The previous holder may have unlinked the file while we
+                 * waited; a lock on an orphaned inode protects nothing. */
+                if (!still_linked(fd, path))
+                        continue;
+                snprintf(pidline, sizeof pidline, "%d\n", (int)getpid());
+                if (ftruncate(fd, 0) < 0 || pwrite(fd, pidline, strlen(pidline), 0) < 0)
+                        return negative_errno();
+                return TAKE_FD(fd);
+        }
+        return -EBUSY;
+}
+
+void lock_release(int fd, const char *runtime_dir, const char *instance, bool unlink_file)
+{
+        if (fd < 0)
+                return;
+        if (unlink_file) {
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "%s/%s.lock", runtime_dir, instance) >= 0 && still_linked(fd, path))
+                        (void)unlink(path);
+        }
+        close(fd);
+}

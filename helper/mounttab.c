@@ -1,0 +1,279 @@
+/* mounttab.c: see mounttab.h. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "dlib.h"
+#include "kapi.h"
+#include "mounttab.h"
+#include "util.h"
+
+void mount_entry_free(mount_entry *m)
+{
+        free(m->fstype);
+        free(m->source);
+        free(m->target);
+        free(m->fs_options);
+        free(m);
+}
+
+static int statmount_state; /* 0 unknown, 1 works, -1 unavailable */
+
+bool mounttab_have_statmount(void)
+{
+        if (statmount_state == 0) {
+                const char *e = getenv("OVERLAY_HELPER_NO_STATMOUNT");
+                if (e && streq(e, "1"))
+                        statmount_state = -1;
+        }
+        return statmount_state >= 0;
+}
+
+void unescape_octal(char *s)
+{
+        char *w = s;
+
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+                    r[3] >= '0' && r[3] <= '7') {
+                        *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w++ = *r;
+        }
+        *w = '\0';
+}
+
+char *option_next_value(const char *options, const char *key, const char **ret_next)
+{
+        size_t klen = strlen(key);
+        const char *p = options;
+
+        while (p && *p) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+
+                if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+                        char *v = strndup(p + klen + 1, len - klen - 1);
+                        if (v)
+                                unescape_octal(v);
+                        if (ret_next)
+                                *ret_next = end ? end + 1 : p + len;
+                        return v;
+                }
+                p = end ? end + 1 : NULL;
+        }
+        if (ret_next)
+                *ret_next = NULL;
+        return NULL;
+}
+
+static char *dup_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
+{
+        return (sm->mask & bit) ? strdup(sm->str + off) : strdup("");
+}
+
+/* Returns 1 on success, 0 when statmount is unusable here, -errno. */
+static int mount_at_statmount(const char *path, mount_entry **ret)
+{
+        const uint64_t mask = OH_STATMOUNT_SB_BASIC | OH_STATMOUNT_MNT_BASIC |
+                              OH_STATMOUNT_FS_TYPE | OH_STATMOUNT_MNT_POINT |
+                              OH_STATMOUNT_MNT_OPTS | OH_STATMOUNT_SB_SOURCE;
+        _cleanup_free_ struct oh_statmount *sm = NULL;
+        struct statx stx;
+        size_t size = 4096;
+
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                  STATX_MNT_ID_UNIQUE, &stx) < 0)
+                return negative_errno();
+        if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE) ||
+            !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return 0;
+        if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return -ENOENT;
+
+        for (;;) {
+                sm = malloc(size);
+                if (!sm)
+                        return -ENOMEM;
+                if (oh_statmount(stx.stx_mnt_id, 0, mask, sm, size) == 0)
+                        break;
+                if (errno == ENOSYS || errno == EINVAL)
+                        return 0;
+                if (errno != EOVERFLOW || size >= (1u << 24))
+                        return negative_errno();
+                free(TAKE_PTR(sm));
+                size *= 4;
+        }
+        /* Kernels before 6.11 ignore MNT_OPTS; an overlay's layers are then
+         * unknown to us and the mountinfo path must answer. */
+        if (!(sm->mask & OH_STATMOUNT_MNT_OPTS))
+                return 0;
+
+        mount_entry *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->mnt_id = sm->mnt_id;
+        m->devnum = makedev(sm->sb_dev_major, sm->sb_dev_minor);
+        m->fstype = dup_str(sm, OH_STATMOUNT_FS_TYPE, sm->fs_type);
+        m->source = dup_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source);
+        m->target = dup_str(sm, OH_STATMOUNT_MNT_POINT, sm->mnt_point);
+        m->fs_options = dup_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts);
+        if (!m->fstype || !m->source || !m->target || !m->fs_options) {
+                mount_entry_free(m);
+                return -ENOMEM;
+        }
+        *ret = m;
+        return 1;
+}
+
+static int mount_at_mountinfo(const char *path, mount_entry **ret)
+{
+        const mnt_syms *mnt;
+        char canon[PATH_MAX];
+        struct libmnt_iter *itr;
+        struct libmnt_table *tb;
+        struct libmnt_fs *fs;
+        int r = -ENOENT;
+
+        if (dlib_mount(&mnt) < 0)
+                return -EOPNOTSUPP;
+        if (!realpath(path, canon))
+                return negative_errno();
+        tb = mnt->new_table_from_file("/proc/self/mountinfo");
+        if (!tb)
+                return -EIO;
+        itr = mnt->new_iter(1 /* MNT_ITER_BACKWARD: the topmost mount comes last */);
+        if (!itr) {
+                mnt->unref_table(tb);
+                return -ENOMEM;
+        }
+        while (mnt->table_next_fs(tb, itr, &fs) == 0) {
+                const char *target = mnt->fs_get_target(fs);
+                if (!target || !streq(target, canon))
+                        continue;
+                mount_entry *m = calloc(1, sizeof *m);
+                const char *s = mnt->fs_get_source(fs), *o = mnt->fs_get_fs_options(fs);
+                r = -ENOMEM;
+                if (!m)
+                        break;
+                m->mnt_id = (uint64_t)mnt->fs_get_id(fs);
+                m->devnum = mnt->fs_get_devno(fs);
+                m->fstype = strdup(mnt->fs_get_fstype(fs) ?: "");
+                m->source = strdup(s ?: "");
+                m->target = strdup(target);
+                m->fs_options = strdup(o ?: "");
+                if (!m->fstype || !m->source || !m->target || !m->fs_options) {
+                        mount_entry_free(m);
+                        break;
+                }
+                *ret = m;
+                r = 0;
+                break;
+        }
+        mnt->free_iter(itr);
+        mnt->unref_table(tb);
+        return r;
+}
+
+int mount_at(const char *path, mount_entry **ret)
+{
+        struct stat st;
+
+        if (mounttab_have_statmount()) {
+                int r = mount_at_statmount(path, ret);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                statmount_state = -1;
+        }
+        if (lstat(path, &st) < 0)
+                return negative_errno();
+        return mount_at_mountinfo(path, ret);
+}
+
+static bool path_at_or_beneath(const char *path, const char *dir)
+{
+        size_t len = strlen(dir);
+
+        if (streq(dir, "/"))
+                return true;
+        return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+/* Returns 1/0/-errno as mount_beneath(), or -ENOSYS to fall back. */
+static int beneath_listmount(const char *canon, char **ret_mountpoint)
+{
+        _cleanup_free_ struct oh_statmount *sm = NULL;
+        const size_t size = sizeof(*sm) + PATH_MAX + 64;
+        __u64 ids[512], last = 0;
+        long n;
+
+        sm = malloc(size);
+        if (!sm)
+                return -ENOMEM;
+        do {
+                n = oh_listmount(OH_LSMT_ROOT, 0, last, ids, ELEMENTSOF(ids));
+                if (n < 0)
+                        return errno == ENOSYS || errno == EINVAL ? -ENOSYS : negative_errno();
+                for (long i = 0; i < n; i++) {
+                        last = ids[i];
+                        if (oh_statmount(ids[i], 0, OH_STATMOUNT_MNT_POINT, sm, size) < 0) {
+                                if (errno == ENOENT || errno == EOVERFLOW)
+                                        continue; /* gone meanwhile, or a path longer than any of ours */
+                                return negative_errno();
+                        }
+                        if (!(sm->mask & OH_STATMOUNT_MNT_POINT))
+                                return -ENOSYS;
+                        if (path_at_or_beneath(sm->str + sm->mnt_point, canon)) {
+                                *ret_mountpoint = strdup(sm->str + sm->mnt_point);
+                                return *ret_mountpoint ? 1 : -ENOMEM;
+                        }
+                }
+        } while (n == (long)ELEMENTSOF(ids));
+        return 0;
+}
+
+static int beneath_mountinfo(const char *canon, char **ret_mountpoint)
+{
+        const mnt_syms *mnt;
+        struct libmnt_iter *itr;
+        struct libmnt_table *tb;
+        struct libmnt_fs *fs;
+        int r = 0;
+
+        if (dlib_mount(&mnt) < 0)
+                return -EOPNOTSUPP;
+        tb = mnt->new_table_from_file("/proc/self/mountinfo");
+        if (!tb)
+                return -EIO;
+        itr = mnt->new_iter(0);
+        if (!itr) {
+                mnt->unref_table(tb);
+                return -ENOMEM;
+        }
+        while (r == 0 && mnt->table_next_fs(tb, itr, &fs) == 0) {
+                const char *target = mnt->fs_get_target(fs);
+                if (target && path_at_or_beneath(target, canon)) {
+                        *ret_mountpoint = strdup(target);
+                        r = *ret_mountpoint ? 1 : -ENOMEM;
+                }
+        }
+        mnt->free_iter(itr);
+        mnt->unref_table(tb);
+        return r;
+}
+
+int mount_beneath(const char *dir, char **ret_mountpoint)
+{
+        char canon[PATH_MAX];
+
+        if (!realpath(dir, canon))
+                return errno == ENOENT ? 0 : negative_errno();
+        if (mounttab_have_statmount()) {
+                int r = beneath_listmount(canon, ret_mountpoint);
+                if (r != -ENOSYS)
+                        return r;
+        }
+        return beneath_mountinfo(canon, ret_mountpoint);
+}

@@ -1,0 +1,51 @@
+/* mounttab.h: what is mounted where, without parsing the whole table.
+ *
+ * Promises: mount_at() answers "what is the topmost mount at PATH" with one
+ * statx() and one statmount() where the kernel has them (6.8/6.11), so its
+ * cost does not grow with the number of mounts; on older kernels, or with
+ * OVERLAY_HELPER_NO_STATMOUNT=1, it reads /proc/self/mountinfo with libmount.
+ * Options come back escaped as in mountinfo (\054 for ',', \040 for ' '). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct mount_entry {
+        uint64_t mnt_id;  /* unique id (statmount), or the mountinfo id */
+        dev_t devnum;     /* the superblock's device number */
+        char *fstype;
+        char *source;
+        char *target;     /* the mount point, as this namespace sees it */
+        char *fs_options; /* superblock options, escaped */
+} mount_entry;
+
+/* Returns: 0 and *ret for the topmost mount whose root is PATH itself,
+ * -ENOENT when PATH does not exist or is not a mount point, other -errno. */
+int mount_at(const char *path, mount_entry **ret);
+
+void mount_entry_free(mount_entry *m);
+static inline void mount_entry_freep(mount_entry **m)
+{
+        if (*m)
+                mount_entry_free(*m);
+}
+#define _cleanup_mount_entry_ __attribute__((cleanup(mount_entry_freep)))
+
+/* True when the statmount() path is in use (not forced off, kernel has it). */
+bool mounttab_have_statmount(void);
+
+/* Undoes mountinfo's octal escapes (\NNN) in place. */
+void unescape_octal(char *s);
+
+/* Finds KEY= in a comma-separated option string; a key may repeat
+ * (lowerdir+=), so *ret_next returns the position to continue from.
+ * Returns: malloc'd unescaped value, or NULL if absent. */
+char *option_next_value(const char *options, const char *key, const char **ret_next);
+
+/* Looks for any mount point at or beneath DIR in this namespace (one
+ * listmount() walk, or one mountinfo read), so a caller can refuse before it
+ * removes anything rather than discover the mount half-way.
+ * Returns: 1 with *ret_mountpoint (malloc'd) when one exists, 0 when none
+ * (or DIR does not exist), -errno. */
+int mount_beneath(const char *dir, char **ret_mountpoint);

@@ -1,0 +1,322 @@
+/* overlay.c: see overlay.h. */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "overlay.h"
+#include "util.h"
+
+/* fsconfig() string values are capped by the kernel at 256 bytes. */
+#define FSCONFIG_STRING_MAX 256
+
+static int strv_push(char ***v, size_t *n, char *s)
+{
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv) {
+                free(s);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = s;
+        nv[*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+void overlay_layers_done(overlay_layers *l)
+{
+        for (size_t i = 0; i < l->n_lowers; i++)
+                free(l->lowers[i]);
+        free(l->lowers);
+        free(l->upper);
+        free(l->work);
+        *l = (overlay_layers){ 0 };
+}
+
+/* The legacy form separates lowers with ':' and escapes a literal one as
+ * "\:"; the octal escapes were already undone. */
+static int split_lowerdir(const char *value, overlay_layers *l)
+{
+        _cleanup_free_ char *cur = malloc(strlen(value) + 1);
+        size_t len = 0;
+
+        if (!cur)
+                return -ENOMEM;
+        for (const char *p = value;; p++) {
+                if (*p == '\\' && p[1]) {
+                        cur[len++] = *++p;
+                        continue;
+                }
+                if (*p == ':' || *p == '\0') {
+                        cur[len] = '\0';
+                        char *s = strdup(cur);
+                        if (!s || strv_push(&l->lowers, &l->n_lowers, s) < 0)
+                                return -ENOMEM;
+                        len = 0;
+                        if (*p == '\0')
+                                return 0;
+                        continue;
+                }
+                cur[len++] = *p;
+        }
+}
+
+int overlay_layers_parse(const char *fs_options, overlay_layers *ret)
+{
+        overlay_layers l = { 0 };
+        const char *next = fs_options;
+        char *v;
+
+        while (next && (v = option_next_value(next, "lowerdir+", &next)))
+                if (strv_push(&l.lowers, &l.n_lowers, v) < 0)
+                        goto oom;
+        v = option_next_value(fs_options, "lowerdir", NULL);
+        if (v) {
+                int r = split_lowerdir(v, &l);
+                free(v);
+                if (r < 0)
+                        goto oom;
+        }
+        l.upper = option_next_value(fs_options, "upperdir", NULL);
+        l.work = option_next_value(fs_options, "workdir", NULL);
+        *ret = l;
+        return 0;
+oom:
+        overlay_layers_done(&l);
+        return -ENOMEM;
+}
+
+/* The kernel shows layers as resolved paths; compare against the config's
+ * path with its parents' symlinks (e.g. /var/run -> /run) resolved too. */
+static bool same_path(const char *shown, const char *configured)
+{
+        char canon[PATH_MAX];
+
+        if (!shown)
+                return false;
+        if (streq(shown, configured))
+                return true;
+        return realpath(configured, canon) && streq(shown, canon);
+}
+
+bool overlay_is_instance(const mount_entry *m, const overlay_config *cfg)
+{
+        _cleanup_free_ char *upper = NULL;
+
+        if (!streq(m->fstype, "overlay"))
+                return false;
+        upper = option_next_value(m->fs_options, "upperdir", NULL);
+        return same_path(upper, cfg->upper);
+}
+
+bool overlay_same_layers(const mount_entry *m, const overlay_config *cfg)
+{
+        overlay_layers l;
+        bool same;
+
+        if (!streq(m->fstype, "overlay") || overlay_layers_parse(m->fs_options, &l) < 0)
+                return false;
+        same = l.n_lowers == cfg->n_lowers && same_path(l.upper, cfg->upper) &&
+               same_path(l.work, cfg->work);
+        for (size_t i = 0; same && i < l.n_lowers; i++)
+                same = same_path(l.lowers[i], cfg->lowers[i]);
+        overlay_layers_done(&l);
+        return same;
+}
+
+static int fs_config(int fs_fd, unsigned cmd, const char *key, const char *value, int aux)
+{
+        return syscall(SYS_fsconfig, fs_fd, cmd, key, value, aux) < 0 ? negative_errno() : 0;
+}
+
+/* The fs context keeps the kernel's own explanation ("e overlayfs: ...");
+ * it is worth more to an operator than a bare EINVAL. */
+static char *read_fs_log(int fs_fd)
+{
+        char line[512], *out = NULL;
+        ssize_t n;
+
+        while ((n = read(fs_fd, line, sizeof line - 1)) > 0) {
+                char *prev = out;
+                line[n] = '\0';
+                if (asprintf(&out, "%s%s%s", prev ? prev : "", prev ? "; " : "",
+                             n > 2 && line[1] == ' ' ? line + 2 : line) < 0)
+                        out = NULL;
+                free(prev);
+                if (!out)
+                        break;
+        }
+        return out;
+}
+
+/* Passes a layer by fd where the kernel allows it (no escaping, no path
+ * lookup race), else by path string. */
+static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, bool *by_fd)
+{
+        int r;
+
+        if (*by_fd) {
+                r = fs_config(fs_fd, FSCONFIG_SET_FD, key, NULL, dir_fd);
+                if (r != -EINVAL && r != -EOPNOTSUPP && r != -EBADF)
+                        return r;
+                *by_fd = false;
+        }
+        if (strlen(path) >= FSCONFIG_STRING_MAX)
+                return -ENAMETOOLONG;
+        return fs_config(fs_fd, FSCONFIG_SET_STRING, key, path, 0);
+}
+
+static int configure_fs(int fs_fd, const overlay_config *cfg, int upper_fd, int work_fd)
+{
+        _cleanup_free_ char *source = NULL;
+        bool by_fd = !getenv("OVERLAY_HELPER_NO_LAYER_FDS");
+        int r;
+
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->instance) < 0)
+                return -ENOMEM;
+        r = fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
+        for (size_t i = 0; r >= 0 && i < cfg->n_lowers; i++) {
+                _cleanup_close_ int lower_fd =
+                        open(cfg->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (lower_fd < 0)
+                        return negative_errno();
+                r = set_layer(fs_fd, "lowerdir+", cfg->lowers[i], lower_fd, &by_fd);
+        }
+        if (r >= 0)
+                r = set_layer(fs_fd, "upperdir", cfg->upper, upper_fd, &by_fd);
+        if (r >= 0)
+                r = set_layer(fs_fd, "workdir", cfg->work, work_fd, &by_fd);
+        for (char **o = cfg->options; r >= 0 && *o; o++) {
+                _cleanup_free_ char *key = strdup(*o);
+                char *eq;
+                if (!key)
+                        return -ENOMEM;
+                eq = strchr(key, '=');
+                if (eq) {
+                        *eq = '\0';
+                        r = fs_config(fs_fd, FSCONFIG_SET_STRING, key, eq + 1, 0);
+                } else
+                        r = fs_config(fs_fd, FSCONFIG_SET_FLAG, key, NULL, 0);
+        }
+        return r;
+}
+
+static int mount_new_api(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+                         char **ret_detail)
+{
+        _cleanup_close_ int fs_fd = -EBADF, mnt_fd = -EBADF;
+        int r;
+
+        fs_fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+        if (fs_fd < 0)
+                return negative_errno();
+        r = configure_fs(fs_fd, cfg, upper_fd, work_fd);
+        if (r >= 0)
+                r = fs_config(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+        if (r < 0) {
+                if (r != -ENAMETOOLONG && r != -ENOMEM)
+                        *ret_detail = read_fs_log(fs_fd);
+                return r;
+        }
+        mnt_fd = (int)syscall(SYS_fsmount, fs_fd, FSMOUNT_CLOEXEC, (unsigned)cfg->mount_attr);
+        if (mnt_fd < 0)
+                return negative_errno();
+        if (syscall(SYS_move_mount, mnt_fd, "", merged_fd, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static unsigned long attr_to_ms(uint64_t attr)
+{
+        unsigned long ms = 0;
+
+        if (attr & MOUNT_ATTR_RDONLY)
+                ms |= MS_RDONLY;
+        if (attr & MOUNT_ATTR_NOSUID)
+                ms |= MS_NOSUID;
+        if (attr & MOUNT_ATTR_NODEV)
+                ms |= MS_NODEV;
+        if (attr & MOUNT_ATTR_NOEXEC)
+                ms |= MS_NOEXEC;
+        if (attr & MOUNT_ATTR_NODIRATIME)
+                ms |= MS_NODIRATIME;
+        if (attr & MOUNT_ATTR_NOSYMFOLLOW)
+                ms |= MS_NOSYMFOLLOW;
+        if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME)
+                ms |= MS_NOATIME;
+        if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_STRICTATIME)
+                ms |= MS_STRICTATIME;
+        return ms;
+}
+
+/* mount(2) takes one option string: a ',' ':' or '\' in a path would be
+ * split differently by different kernels, so such paths are refused. */
+static bool legacy_safe(const char *path)
+{
+        return !strpbrk(path, ",:\\\n");
+}
+
+static int mount_legacy(const overlay_config *cfg, int merged_fd, char **ret_detail)
+{
+        _cleanup_free_ char *data = NULL, *source = NULL;
+        char target[64];
+        FILE *f;
+        size_t len = 0;
+
+        static const char refusal[] =
+                "this kernel has no lowerdir+ (6.7+), and mount(2) cannot be given "
+                "a path containing ',', ':', '\\' or a newline without ambiguity";
+
+        if (!legacy_safe(cfg->upper) || !legacy_safe(cfg->work)) {
+                *ret_detail = strdup(refusal);
+                return -EINVAL;
+        }
+        f = open_memstream(&data, &len);
+        if (!f)
+                return -ENOMEM;
+        fputs("lowerdir=", f);
+        for (size_t i = 0; i < cfg->n_lowers; i++) {
+                if (!legacy_safe(cfg->lowers[i])) {
+                        fclose(f);
+                        *ret_detail = strdup(refusal);
+                        return -EINVAL;
+                }
+                fprintf(f, "%s%s", i ? ":" : "", cfg->lowers[i]);
+        }
+        fprintf(f, ",upperdir=%s,workdir=%s", cfg->upper, cfg->work);
+        for (char **o = cfg->options; *o; o++)
+                fprintf(f, ",%s", *o);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (len >= 4096) /* one page of mount data */
+                return -ENAMETOOLONG;
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->instance) < 0)
+                return -ENOMEM;
+        /* The magic link pins the dir we opened without following symlinks. */
+        snprintf(target, sizeof target, "/proc/self/fd/%d", merged_fd);
+        if (mount(source, target, "overlay", attr_to_ms(cfg->mount_attr), data) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+                  char **ret_detail)
+{
+        *ret_detail = NULL;
+        if (!getenv("OVERLAY_HELPER_NO_NEW_MOUNT_API")) {
+                int r = mount_new_api(cfg, upper_fd, work_fd, merged_fd, ret_detail);
+                /* ENOSYS: no fsopen(); EINVAL from "lowerdir+": before 6.7 */
+                if (r != -ENOSYS && !(r == -EINVAL && !*ret_detail))
+                        return r;
+                free(TAKE_PTR(*ret_detail));
+        }
+        return mount_legacy(cfg, merged_fd, ret_detail);
+}
+
+int overlay_umount(const char *merged)
+{
+        return umount2(merged, UMOUNT_NOFOLLOW) < 0 ? negative_errno() : 0;
+}

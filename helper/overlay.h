@@ -1,0 +1,45 @@
+/* overlay.h: mounting and unmounting one instance's overlay.
+ *
+ * Promises: overlay_mount() passes every layer to the kernel as an fd
+ * (FSCONFIG_SET_FD, 6.13+) or, failing that, as a "lowerdir+" string
+ * (6.7+), so commas, colons, spaces and backslashes in paths need no escaping
+ * and are never mis-split; on kernels with neither it falls back to mount(2)
+ * and refuses such paths (-EINVAL) rather than guess at escaping. The mount
+ * lands on the Merged dir fd, so a symlink swapped in for Merged is never
+ * followed. overlay_umount() is never lazy. Nothing here logs. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "mounttab.h"
+
+#define OVERLAY_SOURCE_PREFIX "overlay-helper:"
+
+typedef struct overlay_layers {
+        char **lowers; /* NULL-terminated, top-most first */
+        size_t n_lowers;
+        char *upper;
+        char *work;
+} overlay_layers;
+
+/* Reads the layers out of an overlay's (escaped) superblock options, in
+ * either the lowerdir+= or the lowerdir=a:b form.
+ * Returns: 0 or -ENOMEM. */
+int overlay_layers_parse(const char *fs_options, overlay_layers *ret);
+void overlay_layers_done(overlay_layers *l);
+
+/* Returns: true if M is an overlay whose upper dir is CFG's Upper. */
+bool overlay_is_instance(const mount_entry *m, const overlay_config *cfg);
+
+/* Returns: true if M is an overlay with exactly CFG's lowers, upper and work. */
+bool overlay_same_layers(const mount_entry *m, const overlay_config *cfg);
+
+/* Mounts CFG's overlay on MERGED_FD. On failure *ret_detail (malloc'd, may be
+ * NULL) holds what the kernel said about it ("overlayfs: ...").
+ * Returns: 0 or -errno. */
+int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+                  char **ret_detail);
+
+/* Returns: 0, -EBUSY while held, -EINVAL if nothing is mounted there. */
+int overlay_umount(const char *merged);

@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# Shared setup for the unit suites. tests/run starts every file in private
+# mount and PID namespaces; each test here gets its own tmpfs at $T, made
+# shared on purpose (as / is on a systemd host) so that nested namespaces
+# made with --propagation slave receive mounts and unmounts from it.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+OVERLAY_HELPER_BIN="${OVERLAY_HELPER_BIN:-$BATS_TEST_DIRNAME/../../build/overlay-helper}"
+
+requires_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root (mounts overlays)"
+}
+
+requires_private_ns() {
+    # Guard against ever running the helper in the host's namespaces.
+    [ "$(readlink /proc/1/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] ||
+        skip "not started by tests/run in a private mount namespace"
+    [ "$(cat /proc/1/comm)" != systemd ] || skip "PID 1 is the host's init: run via tests/run"
+}
+
+setup() {
+    requires_root
+    requires_private_ns
+    T=$(mktemp -d /tmp/oh-test.XXXXXX)
+    mount -t tmpfs -o mode=0755 oh-test "$T"
+    mount --make-shared "$T"
+    mkdir -p "$T/etc" "$T/state" "$T/run" "$T/lower"
+    chmod 0755 "$T/etc"
+    echo "from lower" > "$T/lower/hello.txt"
+    : > "$T/pids"
+    export T
+}
+
+# Kills what the test started (recorded with track_pid), then unmounts
+# everything beneath $T, deepest first, and removes it.
+teardown() {
+    [ -n "${T:-}" ] || return 0
+    local pid
+    while read -r pid; do
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    done < "$T/pids"
+    while read -r pid; do
+        [ -n "$pid" ] && wait "$pid" 2>/dev/null
+    done < "$T/pids"
+    umount -R "$T" 2>/dev/null || umount -R -l "$T" 2>/dev/null
+    rmdir "$T" 2>/dev/null || true
+}
+
+track_pid() {
+    echo "$1" >> "$T/pids"
+}
+
+oh() {
+    "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" "$@"
+}
+
+write_conf() {
+    cat > "$T/etc/$1.conf"
+    chmod 0644 "$T/etc/$1.conf"
+}
+
+# A minimal instance NAME with one lower ($T/lower) and default dirs.
+simple_instance() {
+    printf '[Overlay]\nLower=%s\n' "$T/lower" | write_conf "$1"
+}
+
+is_mounted() {
+    mountpoint -q "$1"
+}
+
+# How many mount entries in this namespace are the overlay whose upperdir is $1.
+overlay_copies_here() {
+    grep -c "upperdir=$1[,\ ]" /proc/self/mountinfo || true
+}
+
+# bats ignores a failing "! cmd" unless it is the test's last command.
+refute_mounted() {
+    if mountpoint -q "$1"; then
+        echo "expected $1 not to be a mount point:" >&2
+        findmnt "$1" >&2 || true
+        return 1
+    fi
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# purge: unmount, then empty Upper, Work and Merged; never through a live mount.
+
+load helpers
+
+@test "purge resets the instance to its lower layers" {
+    simple_instance game
+    oh mount game
+    echo round1 > "$T/state/game/merged/save.dat"
+    rm "$T/state/game/merged/hello.txt"          # leaves a whiteout in upper
+    run oh purge game
+    assert_success
+    assert_output --partial "purged game"
+    refute_mounted "$T/state/game/merged"
+    [ -z "$(ls -A "$T/state/game/upper")" ]
+    [ -z "$(ls -A "$T/state/game/work")" ]
+    [ -z "$(ls -A "$T/state/game/merged")" ]
+    oh mount game
+    [ "$(cat "$T/state/game/merged/hello.txt")" = "from lower" ]
+    [ ! -e "$T/state/game/merged/save.dat" ]
+    [ "$(cat "$T/lower/hello.txt")" = "from lower" ]
+}
+
+@test "purge of a busy overlay exits 3 and deletes nothing (no whiteouts in upper)" {
+    simple_instance game
+    oh mount game
+    echo keep > "$T/state/game/merged/save.dat"
+    (cd "$T/state/game/merged" && exec sleep 300) 3>&- &
+    track_pid $!
+    sleep 0.2
+    run oh purge game
+    assert_failure 3
+    assert_output --partial "target is busy"
+    is_mounted "$T/state/game/merged"
+    [ "$(cat "$T/state/game/upper/save.dat")" = keep ]
+    [ "$(cat "$T/state/game/merged/hello.txt")" = "from lower" ]
+    [ -z "$(find "$T/state/game/upper" -type c)" ]
+}
+
+@test "purge refuses while something else is mounted on Merged" {
+    simple_instance game
+    oh mount game
+    oh umount game
+    echo keep > "$T/state/game/upper/save.dat"
+    mount -t tmpfs squatter "$T/state/game/merged"
+    run oh purge game
+    assert_failure 1
+    [ -e "$T/state/game/upper/save.dat" ]
+}
+
+@test "purge stops at a mount point inside Upper and removes nothing beyond it" {
+    simple_instance game
+    oh mount game
+    oh umount game
+    mkdir -p "$T/state/game/upper/sub" "$T/elsewhere"
+    echo precious > "$T/elsewhere/data"
+    mount --bind "$T/elsewhere" "$T/state/game/upper/sub"
+    run oh purge game
+    assert_failure 3
+    assert_output --partial "is a mount point"
+    [ "$(cat "$T/elsewhere/data")" = precious ]
+}
+
+@test "purge of a never-mounted instance is a no-op success" {
+    simple_instance fresh
+    run oh purge fresh
+    assert_success
+}
+
+@test "purge of a symlinked Upper is refused and the link target survives" {
+    mkdir -p "$T/target"
+    echo precious > "$T/target/data"
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/link/u" "$T/link/w" | write_conf sl
+    mkdir -p "$T/link"
+    ln -s "$T/target" "$T/link/u"
+    run oh purge sl
+    assert_failure 1
+    assert_output --partial "symlink"
+    [ "$(cat "$T/target/data")" = precious ]
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# status: human and JSON.
+
+load helpers
+
+@test "status says not mounted, then mounted, with the layers" {
+    simple_instance web
+    run oh status web
+    assert_success
+    assert_output --partial "web: not mounted"
+    oh mount web
+    run oh status web
+    assert_success
+    assert_output --partial "web: mounted"
+    assert_output --partial "lower:  $T/lower"
+    assert_output --partial "upper:  $T/state/web/upper"
+}
+
+@test "status --json carries the DESIGN.md keys" {
+    simple_instance web
+    oh mount web
+    run oh --json status web
+    assert_success
+    echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in ("target", "instance", "mounted", "free", "copies"):
+    assert k in d, k
+assert d["instance"] == "web" and d["mounted"] is True and d["free"] is False
+assert d["mount"]["same_layers"] is True and d["copies"] == []
+'
+    oh umount web
+    run oh --json status web
+    echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["mounted"] is False and d["free"] is True and d["mount"] is None
+'
+}
+
+@test "status with no instance lists every configured one (templates skipped)" {
+    simple_instance a
+    simple_instance b
+    printf '[Overlay]\nLower=%s\n' "$T/lower" | write_conf 'tpl@'
+    run oh --json status
+    assert_success
+    echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [i["instance"] for i in d["instances"]] == ["a", "b"], d
+'
+}
+
+@test "status of an instance with a bad config exits 2" {
+    printf '[Overlay]\nLower=relative\n' | write_conf bad
+    run oh status bad
+    assert_failure 2
+    assert_output --partial "bad.conf:2"
+}

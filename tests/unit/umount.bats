@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# umount: idempotent, never lazy, removes only Work/work.
+
+load helpers
+
+@test "umount unmounts and removes only the kernel's Work/work" {
+    simple_instance web
+    oh mount web
+    [ -d "$T/state/web/work/work" ]
+    touch "$T/state/web/work/keep-me"
+    run oh umount web
+    assert_success
+    assert_output --partial "unmounted web"
+    refute_mounted "$T/state/web/merged"
+    [ ! -e "$T/state/web/work/work" ]
+    [ -e "$T/state/web/work/keep-me" ]
+    [ -d "$T/state/web/upper" ]
+    [ ! -e "$T/run/web.lock" ]
+}
+
+@test "umount of an instance that is not mounted exits 0 and says so" {
+    simple_instance web
+    run oh umount web
+    assert_success
+    assert_output --partial "not mounted"
+    oh mount web
+    oh umount web
+    run oh umount web
+    assert_success
+    assert_output --partial "not mounted"
+}
+
+@test "umount of a busy overlay exits 3, stays mounted, never detaches lazily" {
+    simple_instance web
+    oh mount web
+    (cd "$T/state/web/merged" && exec sleep 300) 3>&- &
+    track_pid $!
+    sleep 0.2
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "target is busy"
+    assert_output --partial "not unmounting lazily"
+    is_mounted "$T/state/web/merged"
+    [ -d "$T/state/web/work/work" ]
+}
+
+@test "umount refuses to touch a foreign filesystem on Merged" {
+    simple_instance web
+    mkdir -p "$T/state/web/merged"
+    mount -t tmpfs squatter "$T/state/web/merged"
+    run oh umount web
+    assert_failure 1
+    assert_output --partial "not web's overlay"
+    is_mounted "$T/state/web/merged"
+}
+
+@test "a stray d--------- Work/work with content is removed after an unmount" {
+    simple_instance web
+    oh mount web
+    oh umount web
+    mkdir -p "$T/state/web/work/work/sub"
+    touch "$T/state/web/work/work/sub/f"
+    chmod 000 "$T/state/web/work/work/sub" "$T/state/web/work/work"
+    run oh umount web
+    assert_success
+    [ ! -e "$T/state/web/work/work" ]
+}
+
+@test "umount twice mounted (stacked) instance unmounts every copy of it" {
+    simple_instance web
+    oh mount web
+    mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/state/web/upper,workdir=$T/state/web/work" "$T/state/web/merged" 2>/dev/null || skip "kernel refused a second overlay on one upper"
+    run oh umount web
+    assert_success
+    refute_mounted "$T/state/web/merged"
+}

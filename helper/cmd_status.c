@@ -67,11 +67,8 @@ static int status_one(const char *name, bool first)
         int r;
 
         log_set_instance(name);
-        if (instance_name_check(name) < 0) {
-                log_error("invalid instance name '%s': use 1 to 128 of A-Z a-z 0-9 _ . @ -, "
-                          "not starting with '.' or '-', without '..'", name);
-                return EXIT_USAGE;
-        }
+        if (instance_name_check(name) < 0)
+                return log_bad_name(name);
         r = config_load(arg.config_dir, arg.state_dir, name, &cfg, &error);
         if (r < 0)
                 return log_config_error(r, error);

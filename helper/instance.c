@@ -9,12 +9,26 @@
 
 int log_config_error(int r, const char *error)
 {
-        if (r == -EINVAL || r == -ENOENT) {
-                log_error("%s", error ? error : "invalid config");
-                return EXIT_USAGE;
-        }
-        log_error_errno(r, "%s: %m", error ? error : "loading config failed");
-        return EXIT_FAILED;
+        /* config_load()'s message already carries the file, line and error. */
+        if (error)
+                log_error("%s", error);
+        else
+                log_error_errno(r, "loading config failed: %m");
+        return r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
+}
+
+int log_bad_name(const char *name)
+{
+        _cleanup_free_ char *error = NULL;
+        overlay_config *unused = NULL;
+
+        /* config_load() checks the name first and says what is wrong with it,
+         * touching nothing else when it is bad. */
+        (void)config_load(arg.config_dir, arg.state_dir, name, &unused, &error);
+        if (unused)
+                config_free(unused);
+        log_error("%s", error ? error : "invalid instance name");
+        return EXIT_USAGE;
 }
 
 static int enter_pid1_namespace(void)
@@ -41,11 +55,8 @@ int instance_begin(const char *name, double wait_sec, bool take_lock, instance_r
 
         *run = (instance_run){ .name = name, .lock_fd = -EBADF };
         log_set_instance(name);
-        if (instance_name_check(name) < 0) {
-                log_error("invalid instance name '%s': use 1 to 128 of A-Z a-z 0-9 _ . @ -, "
-                          "not starting with '.' or '-', without '..'", name);
-                return EXIT_USAGE;
-        }
+        if (instance_name_check(name) < 0)
+                return log_bad_name(name);
         r = caps_drop(CAPS_CHANGE);
         if (r < 0)
                 return log_error_errno(r, "dropping capabilities failed: %m"), EXIT_FAILED;

@@ -23,5 +23,8 @@ int instance_begin(const char *name, double wait_sec, bool take_lock, instance_r
  * down) and frees the config. */
 void instance_end(instance_run *run, bool unlink_lock);
 
+/* Logs why NAME is not a valid instance name. Returns: EXIT_USAGE. */
+int log_bad_name(const char *name);
+
 /* Logs a config_load() failure. Returns: the exit status for it. */
 int log_config_error(int r, const char *error);

@@ -37,9 +37,19 @@ typedef struct mnt_namespace {
         size_t n_all_mounts;    /* size of the whole table */
 } mnt_namespace;
 
+/* An nsfs bind mount of a mount namespace file, found while reading tables:
+ * it keeps namespace PINNED_INO alive even with no process in it. */
+typedef struct ns_pin {
+        ino_t pinned_ino;
+        ino_t where_ns_ino;     /* the namespace whose table shows the bind mount */
+        char *mountpoint;
+} ns_pin;
+
 typedef struct mntns_set {
         mnt_namespace *ns;
         size_t n_ns;
+        ns_pin *pins;
+        size_t n_pins;
         unsigned n_unreadable;  /* namespaces or processes we could not inspect */
         bool used_statmount;
 } mntns_set;
@@ -50,6 +60,13 @@ typedef bool (*mount_filter)(const ns_mount *m, void *userdata);
 /* Returns: 0 and *ret (free with mntns_set_done), or -errno. */
 int mntns_scan(mount_filter filter, void *userdata, mntns_set *ret);
 void mntns_set_done(mntns_set *s);
+
+/* Open fds on mount namespace files (/proc/PID/fd/N -> "mnt:[INO]") that
+ * pin namespace NS_INO. Scans every process's fd table, so callers use it
+ * only for namespaces no process is in.
+ * Returns: 0 with *ret_pins ("fd:PID:N" strings, NULL-terminated, may be
+ * empty), or -errno. */
+int mntns_fd_pins(ino_t ns_ino, char ***ret_pins);
 
 /* Every process's mount namespace inode, from /proc (one readlink each).
  * Returns: 0, with *ret_pids/*ret_inos arrays of *ret_n entries (free()), or

@@ -78,3 +78,17 @@ load helpers
     assert_output --partial "symlink"
     [ "$(cat "$T/target/data")" = precious ]
 }
+
+@test "purge refuses a mount inside Work or Merged before removing anything from Upper" {
+    simple_instance game
+    oh mount game
+    echo keep > "$T/state/game/merged/save.dat"
+    oh umount game
+    mkdir "$T/state/game/work/mnt"
+    mount -t tmpfs sub "$T/state/game/work/mnt"
+    run oh purge game
+    assert_failure 3
+    assert_output --partial "is a mount point"
+    assert_output --partial "Nothing was removed"
+    [ "$(cat "$T/state/game/upper/save.dat")" = keep ]
+}

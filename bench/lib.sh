@@ -61,6 +61,7 @@ bench_cleanup() {
 #   BENCH_LOWER, BENCH_UPPER, BENCH_WORK, BENCH_MERGED  the layer dirs, which
 #                   both tools use (the helper's config names the same ones)
 #   BENCH_UL_OPTS   util-linux's -o string for them
+#   BENCH_BIN       the copy of BIN that is run
 #   BENCH_HELPER    the helper command line up to (not including) the verb
 bench_setup_workspace() {
     local bin=$1 i
@@ -87,7 +88,11 @@ bench_setup_workspace() {
     # The helper mounts with MountFlags=nosuid,nodev by default; give
     # util-linux the same flags.
     BENCH_UL_OPTS="nosuid,nodev,lowerdir=$BENCH_LOWER,upperdir=$BENCH_UPPER,workdir=$BENCH_WORK"
-    BENCH_HELPER=("$bin" --config-dir "$BENCH_WS/etc" --state-dir "$BENCH_WS/state"
+    # A copy: a rebuild of BIN during a run (others may be at work in the
+    # tree) must neither break the run nor mix two builds in one report.
+    cp -p -- "$bin" "$BENCH_WS/overlay-helper"
+    BENCH_BIN=$BENCH_WS/overlay-helper
+    BENCH_HELPER=("$BENCH_BIN" --config-dir "$BENCH_WS/etc" --state-dir "$BENCH_WS/state"
         --runtime-dir "$BENCH_WS/run")
     # Every guard on: none of the helper's test and fallback switches.
     local v

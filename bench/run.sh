@@ -242,7 +242,7 @@ has_static=0
 echo "## overlay-helper vs util-linux: mount + umount cycle"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); kernel $(uname -r); $(nproc) CPUs ($cpu); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- $("$BIN" --version) (\`$BIN\`, sha256 $(sha256sum "$BIN" | cut -c1-12), built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'))"
+echo "- $("$BENCH_BIN" --version): a copy of \`$BIN\` taken at the start (sha256 $(sha256sum "$BENCH_BIN" | cut -c1-12), $(stat -c %s "$BENCH_BIN") bytes, built $(date -u -r "$BENCH_BIN" '+%Y-%m-%d %H:%M UTC'))"
 echo "- $(mount --version | head -n1)"
 echo "- method: per size, $REPS loops; each loop runs $CYCLES cycles of every variant, interleaved in"
 echo "  blocks of $BLOCK, after $WARMUP warm-up cycles. A loop's figure is its mean µs per cycle; shown"

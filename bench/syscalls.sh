@@ -49,7 +49,7 @@ count() {
 
 echo "## System calls per command (strace -f)"
 echo
-echo "- $("$BIN" --version); $(mount --version | head -n1); kernel $(uname -r)"
+echo "- $("$BENCH_BIN" --version) (sha256 $(sha256sum "$BENCH_BIN" | cut -c1-12)); $(mount --version | head -n1); kernel $(uname -r)"
 echo
 echo '| mounts | command | syscalls | opens of a mountinfo | opens of /proc/PID/status | most frequent |'
 echo '| ---: | --- | ---: | ---: | ---: | --- |'

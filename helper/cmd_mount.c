@@ -7,6 +7,8 @@
 #include "log.h"
 #include "mounttab.h"
 #include "overlay.h"
+#include "probe.h"
+#include "probe_output.h"
 #include "saferm.h"
 #include "util.h"
 #include "verbs.h"
@@ -137,6 +139,30 @@ static int check_merged(const overlay_config *cfg, bool *ret_already)
         return EXIT_FAILED;
 }
 
+/* Two live overlays on one Upper dir corrupt it silently (the kernel only
+ * warns "upperdir is in-use"): refuse while any copy lives anywhere. */
+static int refuse_live_copies(const overlay_config *cfg)
+{
+        _cleanup_free_ char *who = NULL;
+        probe_result live;
+        int r = probe_instance(cfg, 0, 0, &live);
+
+        if (r < 0)
+                return log_error_errno(r, "scanning mount namespaces for overlays on %s failed: %m",
+                                       cfg->upper), EXIT_FAILED;
+        if (live.n_copies == 0) {
+                probe_result_done(&live);
+                return EXIT_OK;
+        }
+        who = probe_describe(&live);
+        log_error_id(MSGID_GHOST, "refusing to mount %s: its Upper %s or Work %s is in use by a "
+                     "live overlay: %s. Unmount it (or end its namespace) first; "
+                     "'overlay-helper probe %s' shows the details",
+                     cfg->instance, cfg->upper, cfg->work, who ? who : "?", cfg->instance);
+        probe_result_done(&live);
+        return EXIT_BUSY;
+}
+
 int verb_mount(int argc, char **argv)
 {
         made_dirs d = { -EBADF, -EBADF, -EBADF, 0, 0, 0 };
@@ -159,6 +185,11 @@ int verb_mount(int argc, char **argv)
         if (r != EXIT_OK || already) {
                 if (already)
                         log_info("%s is already mounted on %s with the same layers", name, cfg->merged);
+                instance_end(&run, false);
+                return r;
+        }
+        r = refuse_live_copies(cfg);
+        if (r != EXIT_OK) {
                 instance_end(&run, false);
                 return r;
         }

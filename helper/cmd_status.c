@@ -10,11 +10,16 @@
 #include "mounttab.h"
 #include "ns.h"
 #include "overlay.h"
+#include "probe.h"
+#include "probe_output.h"
 #include "util.h"
 #include "verbs.h"
 
-static void print_human(const overlay_config *cfg, const mount_entry *m, bool ours)
+static void print_human(const overlay_config *cfg, const mount_entry *m, bool ours,
+                        const probe_result *copies)
 {
+        _cleanup_free_ char *who = NULL;
+
         printf("%s: %s\n", cfg->instance,
                !m ? "not mounted" : ours ? "mounted" : "something else is mounted on Merged");
         if (m)
@@ -22,9 +27,14 @@ static void print_human(const overlay_config *cfg, const mount_entry *m, bool ou
         for (size_t i = 0; i < cfg->n_lowers; i++)
                 printf("  %s %s\n", i == 0 ? "lower: " : "       ", cfg->lowers[i]);
         printf("  upper:  %s\n  work:   %s\n  merged: %s\n", cfg->upper, cfg->work, cfg->merged);
+        if (copies->n_copies > (size_t)(m && ours) || copies->n_holders) {
+                who = probe_describe(copies);
+                printf("  held:   %s\n", who ? who : "?");
+        }
 }
 
-static void print_json(const overlay_config *cfg, const mount_entry *m, bool ours)
+static void print_json(const overlay_config *cfg, const mount_entry *m, bool ours,
+                       const probe_result *copies)
 {
         bool mounted = m && ours;
 
@@ -32,8 +42,10 @@ static void print_json(const overlay_config *cfg, const mount_entry *m, bool our
         json_kv_string(stdout, true, "target", cfg->merged);
         json_kv_string(stdout, false, "instance", cfg->instance);
         json_kv_bool(stdout, false, "mounted", mounted);
-        json_kv_bool(stdout, false, "free", !m);
-        fputs(",\"copies\":[],\"lowers\":[", stdout);
+        json_kv_bool(stdout, false, "free", !m && probe_free(copies));
+        fputs(",\"copies\":", stdout);
+        probe_json_copies(stdout, copies);
+        fputs(",\"lowers\":[", stdout);
         for (size_t i = 0; i < cfg->n_lowers; i++) {
                 if (i)
                         fputc(',', stdout);
@@ -77,12 +89,18 @@ static int status_one(const char *name, bool first)
                 return log_error_errno(r, "looking up the mount at %s failed: %m", cfg->merged),
                        EXIT_FAILED;
         bool ours = m && overlay_is_instance(m, cfg);
+        probe_result copies;
+        r = probe_instance(cfg, ours ? m->devnum : 0, 0, &copies);
+        if (r < 0)
+                return log_error_errno(r, "scanning mount namespaces for %s failed: %m",
+                                       cfg->merged), EXIT_FAILED;
         if (arg.json) {
                 if (!first)
                         fputc(',', stdout);
-                print_json(cfg, m, ours);
+                print_json(cfg, m, ours, &copies);
         } else
-                print_human(cfg, m, ours);
+                print_human(cfg, m, ours, &copies);
+        probe_result_done(&copies);
         return EXIT_OK;
 }
 
@@ -175,8 +193,3 @@ int verb_status(int argc, char **argv)
         return worst;
 }
 
-int verb_probe(int argc _unused_, char **argv _unused_)
-{
-        log_error("probe: not available in this build yet");
-        return EXIT_FAILED;
-}

@@ -1,29 +1,95 @@
 /* cmd_umount.c: the umount and purge verbs. */
 #include <fcntl.h>
+#include <time.h>
 
 #include "instance.h"
 #include "log.h"
 #include "mounttab.h"
 #include "overlay.h"
+#include "probe.h"
+#include "probe_output.h"
 #include "saferm.h"
 #include "util.h"
 #include "verbs.h"
+#include "watch.h"
 
 int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
 
-/* Someone may have mounted the instance twice on Merged; unmount every copy
- * of ours that is stacked there, and nothing that is not ours.
- * Returns: EXIT_OK when no overlay of the instance is left at Merged (*ret_n
- * counts the unmounts), else the exit status to stop with. */
-static int unmount_instance(const overlay_config *cfg, int *ret_n)
+static double now_sec(void)
 {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* While something holds the overlay: with time left, sleep until a holder
+ * exits or a mount table changes (never a blind retry) and return 1; else
+ * log who holds it and return EXIT_BUSY. */
+static int wait_or_report(const overlay_config *cfg, const probe_result *r, double deadline,
+                          const char *msgid, const char *what)
+{
+        double left = deadline - now_sec();
+        _cleanup_free_ char *who = NULL;
+
+        if (left > 0) {
+                int k = watch_wait(r, left);
+                if (k < 0)
+                        return log_error_errno(k, "waiting for holders of %s failed: %m",
+                                               cfg->merged), EXIT_FAILED;
+                return 1;
+        }
+        who = probe_describe(r);
+        log_error_id(msgid, "%s %s from %s: %s%s; not unmounting lazily, Work left as it is. "
+                     "Run 'overlay-helper probe %s' for details",
+                     what, cfg->instance, cfg->merged,
+                     who && *who ? "held " : "held by something this scan cannot see",
+                     who ? who : "", cfg->instance);
+        return EXIT_BUSY;
+}
+
+/* A "successful" unmount in PID 1's namespace can leave a live copy in a
+ * namespace that did not receive it (private propagation, a pinned
+ * namespace); that copy still writes to Upper, so Work must not be touched. */
+static int confirm_no_ghost(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
+                            double deadline)
+{
+        for (;;) {
+                probe_result ghosts;
+                int r = probe_instance(cfg, devnum, min_mnt_id, &ghosts);
+
+                if (r < 0)
+                        return log_error_errno(r, "scanning mount namespaces for copies of %s "
+                                               "failed: %m", cfg->merged), EXIT_FAILED;
+                if (ghosts.n_copies == 0) {
+                        probe_result_done(&ghosts);
+                        return EXIT_OK;
+                }
+                r = wait_or_report(cfg, &ghosts, deadline, MSGID_GHOST,
+                                   "ghost: a copy survives the unmount of");
+                probe_result_done(&ghosts);
+                if (r != 1)
+                        return r;
+        }
+}
+
+/* Unmounts every copy of the instance stacked on Merged (and nothing that is
+ * not ours), then confirms that no copy survives in any other namespace.
+ * Returns: EXIT_OK when the instance is mounted nowhere (*ret_n counts the
+ * unmounts), else the exit status to stop with. */
+static int unmount_instance(const overlay_config *cfg, double wait, int *ret_n)
+{
+        double deadline = now_sec() + wait;
+        dev_t devnum = 0;
+        uint64_t min_mnt_id = 0;
+
         *ret_n = 0;
-        for (int round = 0; round < 64; round++) {
+        for (int round = 0; round < 10000; round++) {
                 _cleanup_mount_entry_ mount_entry *m = NULL;
+                probe_result held;
                 int r = mount_at(cfg->merged, &m);
 
                 if (r == -ENOENT)
-                        return EXIT_OK;
+                        break;
                 if (r < 0)
                         return log_error_errno(r, "looking up the mount at %s failed: %m",
                                                cfg->merged), EXIT_FAILED;
@@ -34,23 +100,29 @@ static int unmount_instance(const overlay_config *cfg, int *ret_n)
                         return EXIT_FAILED;
                 }
                 r = overlay_umount(cfg->merged);
-                if (r == -EBUSY) {
-                        log_error_id(MSGID_BUSY,
-                                     "cannot unmount %s from %s: target is busy (a process has its "
-                                     "cwd, root or an open file inside it, or a mount sits beneath "
-                                     "it); not unmounting lazily. Run 'overlay-helper probe %s' to "
-                                     "name the holders", cfg->instance, cfg->merged, cfg->instance);
-                        return EXIT_BUSY;
-                }
                 if (r == -EINVAL) /* unmounted under us: look again */
                         continue;
+                if (r == -EBUSY) {
+                        r = probe_instance(cfg, m->devnum, 0, &held);
+                        if (r < 0)
+                                return log_error_errno(r, "scanning for holders of %s failed: %m",
+                                                       cfg->merged), EXIT_FAILED;
+                        r = wait_or_report(cfg, &held, deadline, MSGID_BUSY,
+                                           "target is busy: cannot unmount");
+                        probe_result_done(&held);
+                        if (r == 1)
+                                continue;
+                        return r;
+                }
                 if (r < 0)
                         return log_error_errno(r, "umount2(%s) failed: %m", cfg->merged), EXIT_FAILED;
                 log_notice_id(MSGID_UNMOUNTED, "unmounted %s from %s", cfg->instance, cfg->merged);
+                /* Copies of a mount always get later unique ids than it. */
+                devnum = m->devnum;
+                min_mnt_id = mounttab_have_statmount() ? m->mnt_id : 0;
                 (*ret_n)++;
         }
-        log_error("%s: still mounted after 64 unmounts; giving up", cfg->merged);
-        return EXIT_FAILED;
+        return confirm_no_ghost(cfg, devnum, min_mnt_id, deadline);
 }
 
 /* Overlayfs leaves its scratch dir Work/work (mode 000) behind; it is the one
@@ -89,7 +161,7 @@ int verb_umount(int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
 
-        r = unmount_instance(run.cfg, &n);
+        r = unmount_instance(run.cfg, wait, &n);
         if (r == EXIT_OK)
                 r = clean_work(run.cfg);
         if (r == EXIT_OK && n == 0)
@@ -141,7 +213,7 @@ int verb_purge(int argc, char **argv)
         /* Deleting through a live overlay writes whiteouts into Upper that
          * hide the lower layers from every later mount: remove nothing
          * unless Merged is provably not mounted. */
-        r = unmount_instance(cfg, &n);
+        r = unmount_instance(cfg, wait, &n);
         if (r == EXIT_OK && mount_at(cfg->merged, &m) != -ENOENT) {
                 log_error_id(MSGID_BUSY, "%s is still a mount point after unmounting; removing nothing",
                              cfg->merged);

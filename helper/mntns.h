@@ -69,6 +69,6 @@ void mntns_set_done(mntns_set *s);
 int mntns_fd_pins(ino_t ns_ino, char ***ret_pins);
 
 /* Every process's mount namespace inode, from /proc (one readlink each).
- * Returns: 0, with *ret_pids/*ret_inos arrays of *ret_n entries (free()), or
+ * Returns: 0, with *ret_pids and *ret_inos arrays of *ret_n entries (free()), or
  * -errno; *ret_unreadable counts processes we could not look at. */
 int mntns_pid_map(pid_t **ret_pids, ino_t **ret_inos, size_t *ret_n, unsigned *ret_unreadable);

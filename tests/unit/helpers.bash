@@ -84,3 +84,16 @@ refute_mounted() {
         return 1
     fi
 }
+
+# Kills PID (not necessarily our child) and waits until it is gone or a zombie.
+kill_wait() {
+    local st
+    kill "$1" 2>/dev/null || return 0
+    for _ in $(seq 300); do
+        st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+        [ "$st" = Z ] && return 0
+        sleep 0.01
+    done
+    echo "kill_wait: $1 still alive" >&2
+    return 1
+}

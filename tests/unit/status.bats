@@ -27,14 +27,15 @@ d = json.load(sys.stdin)
 for k in ("target", "instance", "mounted", "free", "copies"):
     assert k in d, k
 assert d["instance"] == "web" and d["mounted"] is True and d["free"] is False
-assert d["mount"]["same_layers"] is True and d["copies"] == []
+assert d["mount"]["same_layers"] is True
+assert len(d["copies"]) == 1 and d["copies"][0]["init"] is True, d["copies"]
 '
     oh umount web
     run oh --json status web
     echo "$output" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d["mounted"] is False and d["free"] is True and d["mount"] is None
+assert d["mounted"] is False and d["free"] is True and d["mount"] is None and d["copies"] == []
 '
 }
 

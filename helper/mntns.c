@@ -1,0 +1,346 @@
+/* mntns.c: see mntns.h. The set's bookkeeping, the walk of the kernel's
+ * namespace list and table reading with listmount()/statmount() live here,
+ * the /proc ways of finding namespaces in mntns_proc.c.
+ *
+ * Three ways, cheapest first (mntns_scan): the kernel's list (6.12, only
+ * from the initial PID namespace), /proc with tables by namespace id
+ * (6.11), /proc with mountinfo. used_statmount tells a caller that every
+ * mnt_id is a unique 64-bit id it may compare with statx()'s.
+ *
+ * some_pid stays 0 on the walk: the kernel names no process for a
+ * namespace, and finding one means reading every /proc/PID/ns/mnt, the very
+ * cost the walk exists to avoid. Callers that need processes take them from
+ * mntns_pid_map() once, for all namespaces. The /proc ways fill it. */
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "kapi.h"
+#include "mntns.h"
+#include "mntns_proc.h"
+#include "mounttab.h"
+#include "util.h"
+
+#define STATMOUNT_MASK                                                                    \
+        (OH_STATMOUNT_SB_BASIC | OH_STATMOUNT_MNT_BASIC | OH_STATMOUNT_FS_TYPE |          \
+         OH_STATMOUNT_MNT_POINT | OH_STATMOUNT_MNT_ROOT | OH_STATMOUNT_MNT_OPTS |         \
+         OH_STATMOUNT_SB_SOURCE)
+
+/* The capacity of an array of N entries is the next power of two (at least
+ * 8), so it needs no field of its own. Returns: 0, or -ENOMEM. */
+int mntns_grow(void **array, size_t n, size_t size)
+{
+        size_t cap;
+        void *p;
+
+        if (n == 0)
+                cap = 8;
+        else if (n >= 8 && (n & (n - 1)) == 0)
+                cap = 2 * n;
+        else
+                return 0;
+        p = reallocarray(*array, cap, size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        return 0;
+}
+
+static void ns_mount_done(ns_mount *m)
+{
+        free(m->fstype);
+        free(m->source);
+        free(m->mountpoint);
+        free(m->root);
+        free(m->fs_options);
+}
+
+void mntns_set_done(mntns_set *s)
+{
+        for (size_t i = 0; i < s->n_ns; i++) {
+                for (size_t j = 0; j < s->ns[i].n_mounts; j++)
+                        ns_mount_done(&s->ns[i].mounts[j]);
+                free(s->ns[i].mounts);
+        }
+        free(s->ns);
+        for (size_t i = 0; i < s->n_pins; i++)
+                free(s->pins[i].mountpoint);
+        free(s->pins);
+        *s = (mntns_set){};
+}
+
+bool mntns_parse_link(const char *s, ino_t *ret)
+{
+        unsigned long long ino;
+        char *end;
+
+        if (strncmp(s, "mnt:[", 5) != 0 || s[5] < '0' || s[5] > '9')
+                return false;
+        errno = 0;
+        ino = strtoull(s + 5, &end, 10);
+        if (errno != 0 || ino == 0 || !streq(end, "]"))
+                return false;
+        *ret = (ino_t)ino;
+        return true;
+}
+
+int mntns_add_ns(mntns_builder *b, ino_t ns_ino, uint64_t ns_id, pid_t some_pid)
+{
+        mntns_set *s = &b->set;
+
+        if (mntns_grow((void **)&s->ns, s->n_ns, sizeof(*s->ns)) < 0)
+                return -ENOMEM;
+        s->ns[s->n_ns] = (mnt_namespace){
+                .ns_id = ns_id,
+                .ns_ino = ns_ino,
+                .init = b->init_ino != 0 && ns_ino == b->init_ino,
+                .some_pid = some_pid,
+        };
+        return (int)s->n_ns++;
+}
+
+static int add_pin(mntns_set *s, ino_t pinned, ino_t where, const char *mountpoint)
+{
+        char *copy = strdup(mountpoint);
+
+        if (!copy || mntns_grow((void **)&s->pins, s->n_pins, sizeof(*s->pins)) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        s->pins[s->n_pins++] = (ns_pin){ .pinned_ino = pinned, .where_ns_ino = where,
+                                         .mountpoint = copy };
+        return 0;
+}
+
+int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
+{
+        mnt_namespace *ns = &b->set.ns[ns_index];
+        ino_t pinned;
+        ns_mount *c;
+
+        ns->n_all_mounts++;
+        /* A bind mount of /proc/PID/ns/mnt shows as nsfs with root "mnt:[INO]"
+         * in both mountinfo and statmount's MNT_ROOT. */
+        if (streq(m->fstype, "nsfs") && mntns_parse_link(m->root, &pinned) &&
+            add_pin(&b->set, pinned, ns->ns_ino, m->mountpoint) < 0)
+                return -ENOMEM;
+        if (b->filter && !b->filter(m, b->userdata))
+                return 0;
+        if (mntns_grow((void **)&ns->mounts, ns->n_mounts, sizeof(*ns->mounts)) < 0)
+                return -ENOMEM;
+        c = &ns->mounts[ns->n_mounts];
+        *c = (ns_mount){
+                .mnt_id = m->mnt_id,
+                .parent_id = m->parent_id,
+                .devnum = m->devnum,
+                .fstype = strdup(m->fstype),
+                .source = strdup(m->source),
+                .mountpoint = strdup(m->mountpoint),
+                .root = strdup(m->root),
+                .fs_options = strdup(m->fs_options),
+        };
+        if (!c->fstype || !c->source || !c->mountpoint || !c->root || !c->fs_options) {
+                ns_mount_done(c);
+                return -ENOMEM;
+        }
+        ns->n_mounts++;
+        return 0;
+}
+
+/* Errors after which the /proc path must answer instead: a kernel without
+ * the call (ENOSYS, ENOTTY) or one that does not know a request field or
+ * struct size (EINVAL, E2BIG; listmount() of 6.8-6.10 has no mnt_ns_id). */
+static int fast_path_errno(void)
+{
+        int e = errno;
+
+        if (e == ENOSYS || e == ENOTTY || e == EINVAL || e == E2BIG)
+                return -ENOSYS;
+        if (e == EPERM)
+                return -EACCES;
+        return e > 0 ? -e : -EIO;
+}
+
+/* Without CAP_SYS_ADMIN the walk refuses (6.18) or skips every namespace
+ * but ours (6.12), and listmount() of another namespace fails: mountinfo of
+ * the processes we may look at is then all there is to read. */
+static bool have_cap_sys_admin(void)
+{
+        struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[2] = {};
+
+        if (syscall(SYS_capget, &head, data) < 0)
+                return false;
+        return data[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
+}
+
+static char *sm_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
+{
+        /* The kernel leaves a string's bit out of the reply mask when the
+         * string is empty (mnt_opts of a mount without options), not only
+         * when it does not know the field. */
+        return (sm->mask & bit) ? (char *)sm->str + off : (char *)"";
+}
+
+/* One statmount() into the shared buffer, grown on EOVERFLOW.
+ * Returns: 1 filled, 0 unmounted meanwhile, -ENOSYS to fall back, -errno. */
+static int statmount_one(uint64_t mnt_id, uint64_t ns_id, struct oh_statmount **sm, size_t *size)
+{
+        for (;;) {
+                void *p;
+
+                if (oh_statmount(mnt_id, ns_id, STATMOUNT_MASK, *sm, *size) == 0)
+                        return 1;
+                if (errno == ENOENT)
+                        return 0;
+                if (errno != EOVERFLOW)
+                        return fast_path_errno();
+                if (*size >= (1U << 24))
+                        return -EOVERFLOW;
+                p = realloc(*sm, *size * 4);
+                if (!p)
+                        return -ENOMEM;
+                *sm = p;
+                *size *= 4;
+        }
+}
+
+static int add_statmount(mntns_builder *b, size_t ns, const struct oh_statmount *sm)
+{
+        ns_mount m = {
+                .mnt_id = sm->mnt_id,
+                .parent_id = sm->mnt_parent_id,
+                .devnum = (sm->mask & OH_STATMOUNT_SB_BASIC)
+                                  ? makedev(sm->sb_dev_major, sm->sb_dev_minor)
+                                  : 0,
+                .fstype = sm_str(sm, OH_STATMOUNT_FS_TYPE, sm->fs_type),
+                /* 6.12 has no SB_SOURCE: the source is then "" here. */
+                .source = sm_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source),
+                .mountpoint = sm_str(sm, OH_STATMOUNT_MNT_POINT, sm->mnt_point),
+                .root = sm_str(sm, OH_STATMOUNT_MNT_ROOT, sm->mnt_root),
+                .fs_options = sm_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts),
+        };
+
+        return mntns_add_mount(b, ns, &m);
+}
+
+int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid)
+{
+        __u64 ids[512], last = 0;
+        long n;
+        int ns, r;
+
+        if (!b->sm) {
+                b->sm_size = 16384;
+                b->sm = malloc(b->sm_size);
+                if (!b->sm)
+                        return -ENOMEM;
+        }
+        ns = mntns_add_ns(b, ino, ns_id, some_pid);
+        if (ns < 0)
+                return ns;
+        do {
+                n = oh_listmount(OH_LSMT_ROOT, ns_id, last, ids, ELEMENTSOF(ids));
+                if (n < 0 && errno == ENOENT)
+                        return ns; /* gone meanwhile: no process or pin left */
+                r = n < 0 ? fast_path_errno() : 0;
+                for (long i = 0; r >= 0 && i < n; i++) {
+                        last = ids[i];
+                        r = statmount_one(ids[i], ns_id, &b->sm, &b->sm_size);
+                        if (r > 0)
+                                r = add_statmount(b, (size_t)ns, b->sm);
+                }
+                if (r == -EACCES) {
+                        /* The entry stays, its table partial or empty. */
+                        b->set.n_unreadable++;
+                        return ns;
+                }
+                if (r < 0)
+                        return r;
+        } while (n == (long)ELEMENTSOF(ids));
+        return ns;
+}
+
+/* Moves *FD to the namespace before or after it in the kernel's list; each
+ * step returns a new fd (and fills INFO) rather than changing the old one.
+ * 6.18 refuses the walk (EPERM) to a caller outside the initial PID
+ * namespace, even with every capability: containers, PrivatePIDs=, and
+ * our own unit tests take the /proc path then.
+ * Returns: 1 moved, 0 at the end (ENOENT), -ENOSYS to fall back, -errno. */
+static int ns_step(int *fd, unsigned long request, struct oh_mnt_ns_info *info)
+{
+        int next = ioctl(*fd, request, info);
+
+        if (next < 0 && (errno == ENOENT || errno == EPERM))
+                return errno == ENOENT ? 0 : -ENOSYS;
+        if (next < 0)
+                return fast_path_errno();
+        close(*fd);
+        *fd = next;
+        return 1;
+}
+
+/* Every namespace from the kernel's own list, so its cost does not depend
+ * on the number of processes. Returns: 0, -ENOSYS to fall back, -errno. */
+static int scan_walk(mntns_builder *b)
+{
+        struct oh_mnt_ns_info info = { .size = OH_MNT_NS_INFO_SIZE_VER0 };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (ioctl(fd, OH_NS_MNT_GET_INFO, &info) < 0)
+                return fast_path_errno();
+        while ((r = ns_step(&fd, OH_NS_MNT_GET_PREV, &info)) > 0)
+                ;
+        if (r < 0)
+                return r;
+        do {
+                if (fstat(fd, &st) < 0)
+                        return negative_errno();
+                r = mntns_read_table(b, st.st_ino, info.mnt_ns_id, 0);
+                if (r < 0)
+                        return r;
+        } while ((r = ns_step(&fd, OH_NS_MNT_GET_NEXT, &info)) > 0);
+        return r;
+}
+
+/* Tries the cheapest way first: the kernel's namespace list, then /proc
+ * with tables by namespace id, then /proc with mountinfo. Without
+ * CAP_SYS_ADMIN only the last can read anything beyond our own namespace. */
+int mntns_scan(mount_filter filter, void *userdata, mntns_set *ret)
+{
+        mntns_builder b = { .filter = filter, .userdata = userdata };
+        struct stat st;
+        int r = -ENOSYS;
+
+        /* Without ptrace access to PID 1 (not root) its namespace stays unknown. */
+        if (stat("/proc/1/ns/mnt", &st) == 0)
+                b.init_ino = st.st_ino;
+        if (mounttab_have_statmount() && have_cap_sys_admin()) {
+                b.statmount = true;
+                r = scan_walk(&b);
+                if (r == -ENOSYS) {
+                        mntns_set_done(&b.set);
+                        r = mntns_scan_proc(&b);
+                }
+        }
+        if (r == -ENOSYS) {
+                mntns_set_done(&b.set);
+                b.statmount = false;
+                r = mntns_scan_proc(&b);
+        }
+        free(b.sm);
+        if (r < 0) {
+                mntns_set_done(&b.set);
+                return r;
+        }
+        b.set.used_statmount = b.statmount;
+        *ret = b.set;
+        return 0;
+}

@@ -1,0 +1,638 @@
+/* mntns_proc.c: the /proc ways of mntns_scan() (kernels before 6.12, a
+ * caller outside the initial PID namespace, or OVERLAY_HELPER_NO_STATMOUNT=1),
+ * and the /proc scans callers use on any kernel (mntns_fd_pins,
+ * mntns_pid_map). See mntns.h and mntns.c.
+ *
+ * Namespaces are found by deduping /proc/PID/ns/mnt, then through the nsfs
+ * bind mounts in the tables read, then through open fds; a namespace no
+ * process is in is entered by a child (setns() would move our own root and
+ * cwd). mountinfo is parsed here rather than with libmount: the same parser
+ * reads /proc/PID/mountinfo and the copy a child sends through a pipe (dlib
+ * has no stream parser), and it spares the ~1 ms dlopen(). Threads
+ * that unshared their mount namespace away from their thread group are not
+ * looked for (/proc/PID/task/TID/ns/mnt): the statmount path sees them. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "kapi.h"
+#include "mntns.h"
+#include "mntns_proc.h"
+#include "mounttab.h"
+#include "util.h"
+
+/* A namespace whose inode we have met: NS indexes the set, -1 unreadable. */
+typedef struct ns_known {
+        ino_t ino;
+        int ns;
+} ns_known;
+
+/* How to reach namespace NS, which no process is in: PATH (an nsfs bind
+ * mount, or /proc/PID/fd/N) opened inside namespace VIA (-1: ours). */
+typedef struct ns_origin {
+        int ns;
+        int via;
+        char *path;
+} ns_origin;
+
+typedef struct proc_scan {
+        mntns_builder *b;
+        ns_known *known; /* sorted by ino */
+        size_t n_known;
+        ns_origin *origins;
+        size_t n_origins;
+        size_t next_pin; /* pins before it are resolved */
+} proc_scan;
+
+static void strv_free(char **v)
+{
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+static void strv_freep(char ***v) { strv_free(*v); }
+
+static pid_t parse_pid(const char *s)
+{
+        unsigned long v;
+        char *end;
+
+        if (*s < '1' || *s > '9')
+                return 0;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        return errno == 0 && *end == '\0' && v <= INT_MAX ? (pid_t)v : 0;
+}
+
+/* Returns: 0 and *ret for a link "mnt:[INO]", -EINVAL for another, -errno. */
+static int read_ns_link(int dir_fd, const char *path, ino_t *ret)
+{
+        char link[64];
+        ssize_t n = readlinkat(dir_fd, path, link, sizeof(link) - 1);
+
+        if (n < 0)
+                return negative_errno();
+        link[n] = '\0';
+        return mntns_parse_link(link, ret) ? 0 : -EINVAL;
+}
+
+/* lsns's rule: a process that is gone (ENOENT, ESRCH; EINVAL for the
+ * mountinfo of one exiting) is skipped quietly, one we may not look at
+ * (EACCES, EPERM) is counted; anything else is ours to report.
+ * Returns: 1 counted, 0 skipped, or R. */
+static int tolerate(mntns_builder *b, int r)
+{
+        if (r == -ENOENT || r == -ESRCH || r == -EINVAL)
+                return 0;
+        if (r == -EACCES || r == -EPERM) {
+                b->set.n_unreadable++;
+                return 1;
+        }
+        return r;
+}
+
+static size_t known_pos(const proc_scan *ps, ino_t ino)
+{
+        size_t lo = 0, hi = ps->n_known;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ps->known[mid].ino < ino)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static const ns_known *known_find(const proc_scan *ps, ino_t ino)
+{
+        size_t i = known_pos(ps, ino);
+
+        return i < ps->n_known && ps->known[i].ino == ino ? &ps->known[i] : NULL;
+}
+
+static int known_add(proc_scan *ps, ino_t ino, int ns)
+{
+        size_t i = known_pos(ps, ino);
+
+        if (mntns_grow((void **)&ps->known, ps->n_known, sizeof(*ps->known)) < 0)
+                return -ENOMEM;
+        memmove(&ps->known[i + 1], &ps->known[i], (ps->n_known - i) * sizeof(*ps->known));
+        ps->known[i] = (ns_known){ .ino = ino, .ns = ns };
+        ps->n_known++;
+        return 0;
+}
+
+static const ns_origin *origin_find(const proc_scan *ps, int ns)
+{
+        for (size_t i = 0; i < ps->n_origins; i++)
+                if (ps->origins[i].ns == ns)
+                        return &ps->origins[i];
+        return NULL;
+}
+
+static int origin_add(proc_scan *ps, int ns, int via, const char *path)
+{
+        char *copy = strdup(path);
+
+        if (!copy || mntns_grow((void **)&ps->origins, ps->n_origins, sizeof(*ps->origins)) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        ps->origins[ps->n_origins++] = (ns_origin){ .ns = ns, .via = via, .path = copy };
+        return 0;
+}
+
+/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE
+ * SUPEROPTS", split in place; the kernel octal-escapes space, tab, newline
+ * and backslash in the paths, the type and the source. */
+static bool parse_mountinfo_line(char *line, ns_mount *ret)
+{
+        char *f[6], *p = line, *t;
+        unsigned maj, min;
+
+        line[strcspn(line, "\n")] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (!(f[i] = strsep(&p, " ")) || !p)
+                        return false;
+        do
+                if (!(t = strsep(&p, " ")))
+                        return false;
+        while (!streq(t, "-"));
+        ret->fstype = strsep(&p, " ");
+        ret->source = strsep(&p, " ");
+        ret->fs_options = p;
+        if (!ret->fstype || !ret->source || !p || sscanf(f[2], "%u:%u", &maj, &min) != 2)
+                return false;
+        ret->mnt_id = strtoull(f[0], NULL, 10);
+        ret->parent_id = strtoull(f[1], NULL, 10);
+        ret->devnum = makedev(maj, min);
+        ret->root = f[3];
+        ret->mountpoint = f[4];
+        unescape_octal(ret->root);
+        unescape_octal(ret->mountpoint);
+        unescape_octal(ret->fstype);
+        unescape_octal(ret->source);
+        return true;
+}
+
+/* Returns: 0, or -ENOMEM; a line we cannot parse is skipped. */
+static int parse_mountinfo(FILE *f, mntns_builder *b, int ns)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        while (getline(&line, &size, f) > 0) {
+                ns_mount m;
+                if (parse_mountinfo_line(line, &m) && mntns_add_mount(b, (size_t)ns, &m) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static uint64_t ns_fd_id(int ns_fd)
+{
+        __u64 id = 0;
+
+        return ioctl(ns_fd, OH_NS_GET_MNTNS_ID, &id) < 0 ? 0 : id; /* 0 before 6.8 */
+}
+
+/* Reads the table of namespace INO, which process PID is in: by its id, or
+ * from /proc/PID/mountinfo. Returns: 0 (also when the process is gone or
+ * unreadable), -ENOSYS (see mntns_read_table), -errno. */
+static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
+{
+        _cleanup_close_ int mi_fd = -EBADF, ns_fd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[32];
+        struct stat st;
+        int ns, r;
+
+        if (!ps->b->statmount) {
+                snprintf(path, sizeof(path), "%d/mountinfo", (int)pid);
+                mi_fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+                if (mi_fd < 0) {
+                        r = tolerate(ps->b, negative_errno());
+                        return r > 0 ? known_add(ps, ino, -1) : r;
+                }
+        }
+        /* mountinfo shows the namespace the process was in when we opened
+         * it: make sure that is still INO (it may have setns()ed). */
+        snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+        ns_fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+        if (ns_fd < 0 || fstat(ns_fd, &st) < 0) {
+                r = tolerate(ps->b, negative_errno());
+                return r < 0 ? r : 0;
+        }
+        if (st.st_ino != ino)
+                return 0;
+        if (ps->b->statmount) {
+                ns = mntns_read_table(ps->b, ino, ns_fd_id(ns_fd), pid);
+                return ns < 0 ? ns : known_add(ps, ino, ns);
+        }
+        f = fdopen(mi_fd, "r");
+        if (!f)
+                return -ENOMEM;
+        mi_fd = -EBADF;
+        ns = mntns_add_ns(ps->b, ino, ns_fd_id(ns_fd), pid);
+        if (ns < 0)
+                return ns;
+        r = known_add(ps, ino, ns);
+        return r < 0 ? r : parse_mountinfo(f, ps->b, ns);
+}
+
+static int scan_processes(proc_scan *ps)
+{
+        _cleanup_(closedirp) DIR *proc = opendir("/proc");
+        struct dirent *de;
+
+        if (!proc)
+                return negative_errno();
+        while ((de = readdir(proc))) {
+                pid_t pid = parse_pid(de->d_name);
+                char path[32];
+                ino_t ino;
+                int r;
+
+                if (pid == 0)
+                        continue;
+                snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+                r = read_ns_link(dirfd(proc), path, &ino);
+                if (r < 0)
+                        r = tolerate(ps->b, r);
+                else if (!known_find(ps, ino))
+                        r = read_pid_table(ps, dirfd(proc), pid, ino);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool write_all(int fd, const char *buf, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, buf, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return false;
+                buf += w;
+                n -= (size_t)w;
+        }
+        return true;
+}
+
+struct child_head {
+        uint64_t ino;
+        uint64_t id;
+};
+
+/* Runs in the child: only system calls, then _exit() with 0 or an errno.
+ * It sends the namespace's inode and id, then, with SEND_TABLE, its
+ * mountinfo. mountinfo is opened through a /proc/self taken before the first setns():
+ * the namespace entered may have no /proc, or one of another PID namespace
+ * where "self" is not us, and the kernel takes the table from the task at
+ * open time whatever path led there. setns() also moves the child's root
+ * and cwd to the new namespace's root, so each later step's path, and the
+ * mount points in what it sends, resolve in the namespace just entered. */
+static _Noreturn void child_dump_ns(char *const *steps, bool send_table, int out)
+{
+        struct child_head head;
+        char buf[16384];
+        int self, ns_fd = -EBADF, mi_fd;
+        struct stat st;
+        ssize_t n;
+
+        self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (self < 0)
+                _exit(errno);
+        for (; *steps; steps++) {
+                if (ns_fd >= 0)
+                        close(ns_fd);
+                ns_fd = open(*steps, O_RDONLY | O_CLOEXEC);
+                if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNS) < 0)
+                        _exit(errno);
+        }
+        if (fstat(ns_fd, &st) < 0)
+                _exit(errno);
+        head = (struct child_head){ .ino = st.st_ino, .id = ns_fd_id(ns_fd) };
+        mi_fd = send_table ? openat(self, "mountinfo", O_RDONLY | O_CLOEXEC) : -EBADF;
+        if (send_table && mi_fd < 0)
+                _exit(errno);
+        if (!write_all(out, (const char *)&head, sizeof(head)))
+                _exit(EPIPE);
+        if (!send_table)
+                _exit(0);
+        while ((n = read(mi_fd, buf, sizeof(buf))) > 0)
+                if (!write_all(out, buf, (size_t)n))
+                        _exit(EPIPE);
+        _exit(n < 0 ? errno : 0);
+}
+
+static int wait_child(pid_t child, int *ret_status)
+{
+        while (waitpid(child, ret_status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return 0;
+}
+
+/* Reads the table of a namespace no process is in: a child enters it by
+ * STEPS (see child_dump_ns) and names it, and sends its mountinfo unless
+ * we read the table by id. VIA and ORIGIN are remembered as the way there,
+ * for namespaces pinned inside it.
+ * Returns: 0 (also when it is gone, already known, or unreadable), -ENOSYS
+ * (see mntns_read_table), -errno. */
+static int read_via_child(proc_scan *ps, char *const *steps, int via, const char *origin)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        struct child_head head;
+        int pipe_fds[2], status, ns = -1, r = 0;
+        bool got_head, known;
+        pid_t child;
+
+        if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+                return negative_errno();
+        child = fork();
+        if (child == 0)
+                child_dump_ns(steps, !ps->b->statmount, pipe_fds[1]);
+        close(pipe_fds[1]);
+        if (child < 0 || !(f = fdopen(pipe_fds[0], "r"))) {
+                r = child < 0 ? negative_errno() : -ENOMEM;
+                close(pipe_fds[0]);
+                if (child > 0)
+                        (void)wait_child(child, &status);
+                return r;
+        }
+        got_head = fread(&head, sizeof(head), 1, f) == 1;
+        known = got_head && known_find(ps, (ino_t)head.ino);
+        if (got_head && !known) {
+                /* The pin or fd keeps the namespace alive after the child
+                 * is gone, so its id stays good for listmount(). */
+                r = ns = ps->b->statmount ? mntns_read_table(ps->b, (ino_t)head.ino, head.id, 0)
+                                          : mntns_add_ns(ps->b, (ino_t)head.ino, head.id, 0);
+                if (r >= 0)
+                        r = known_add(ps, (ino_t)head.ino, ns);
+                if (r >= 0)
+                        r = origin_add(ps, ns, via, origin);
+                if (r >= 0 && !ps->b->statmount)
+                        r = parse_mountinfo(f, ps->b, ns);
+        }
+        /* Closing first: a child still writing then dies of SIGPIPE. */
+        fclose(TAKE_PTR(f));
+        if (wait_child(child, &status) < 0 || r < 0)
+                return r < 0 ? r : negative_errno();
+        if (known || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                return 0;
+        /* Whatever stopped the child (a setns() refused, a table cut
+         * short) concerns that namespace only; one gone meanwhile (its pin
+         * unmounted, the fd's process exited) is no loss. */
+        if (ns >= 0 || !WIFEXITED(status) ||
+            (WEXITSTATUS(status) != ENOENT && WEXITSTATUS(status) != ESRCH))
+                ps->b->set.n_unreadable++;
+        return 0;
+}
+
+/* The paths a child opens and setns()s into, in turn, to reach the
+ * namespace pinned at PATH in namespace WHERE: through /proc/PID/root when
+ * a process is in WHERE, else through the way WHERE itself was reached.
+ * Returns: 0 and *ret (NULL-terminated), -ENOENT if there is no way, -ENOMEM. */
+static int enter_steps(const proc_scan *ps, int where, const char *path, char ***ret)
+{
+        _cleanup_(strv_freep) char **steps = NULL;
+        size_t n = 0;
+
+        for (size_t depth = 0; depth <= ps->b->set.n_ns; depth++) {
+                pid_t pid = where >= 0 ? ps->b->set.ns[where].some_pid : 0;
+                const ns_origin *o;
+                char *s = NULL;
+
+                if (pid > 0 ? asprintf(&s, "/proc/%d/root%s", (int)pid, path) < 0
+                            : !(s = strdup(path)))
+                        return -ENOMEM;
+                if (mntns_grow((void **)&steps, n, sizeof(*steps)) < 0) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                steps[n++] = s;
+                if (where < 0 || pid > 0) {
+                        if (mntns_grow((void **)&steps, n, sizeof(*steps)) < 0)
+                                return -ENOMEM;
+                        steps[n] = NULL;
+                        for (size_t i = 0; i < n / 2; i++) {
+                                char *t = steps[i];
+                                steps[i] = steps[n - 1 - i];
+                                steps[n - 1 - i] = t;
+                        }
+                        *ret = TAKE_PTR(steps);
+                        return 0;
+                }
+                o = origin_find(ps, where);
+                if (!o)
+                        break;
+                path = o->path;
+                where = o->via;
+        }
+        return -ENOENT;
+}
+
+/* Namespaces pinned by nsfs bind mounts in the tables read so far; each
+ * one read may show further pins, which the same loop then reaches. */
+static int resolve_pins(proc_scan *ps)
+{
+        for (; ps->next_pin < ps->b->set.n_pins; ps->next_pin++) {
+                /* A copy: reading a table may move the array. */
+                ns_pin pin = ps->b->set.pins[ps->next_pin];
+                _cleanup_(strv_freep) char **steps = NULL;
+                const ns_known *where;
+                int r, where_ns;
+
+                where = known_find(ps, pin.where_ns_ino);
+                if (known_find(ps, pin.pinned_ino) || !where || where->ns < 0)
+                        continue;
+                where_ns = where->ns;
+                r = enter_steps(ps, where_ns, pin.mountpoint, &steps);
+                if (r == -ENOENT)
+                        continue;
+                if (r >= 0)
+                        r = read_via_child(ps, steps, where_ns, pin.mountpoint);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+typedef int (*mnt_fd_fn)(pid_t pid, int fd, ino_t ino, void *userdata);
+
+static int walk_pid_fds(int proc_fd, pid_t pid, mnt_fd_fn fn, void *userdata, unsigned *unreadable)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        char path[32];
+        int fd;
+
+        snprintf(path, sizeof(path), "%d/fd", (int)pid);
+        fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (unreadable && (errno == EACCES || errno == EPERM))
+                        (*unreadable)++;
+                return errno == ENOMEM || errno == EMFILE || errno == ENFILE ? -errno : 0;
+        }
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while ((de = readdir(d))) {
+                ino_t ino;
+                int r;
+
+                if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
+                    read_ns_link(dirfd(d), de->d_name, &ino) < 0)
+                        continue;
+                r = fn(pid, atoi(de->d_name), ino, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Calls FN for every open fd on a mount namespace file, in every process
+ * but ourselves: our own are never what keeps a namespace alive after us. */
+static int walk_mnt_fds(mnt_fd_fn fn, void *userdata, unsigned *unreadable)
+{
+        _cleanup_(closedirp) DIR *proc = opendir("/proc");
+        pid_t self = getpid();
+        struct dirent *de;
+
+        if (!proc)
+                return negative_errno();
+        while ((de = readdir(proc))) {
+                pid_t pid = parse_pid(de->d_name);
+                int r;
+
+                if (pid == 0 || pid == self)
+                        continue;
+                r = walk_pid_fds(dirfd(proc), pid, fn, userdata, unreadable);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int discover_fd_pinned(pid_t pid, int fd, ino_t ino, void *userdata)
+{
+        proc_scan *ps = userdata;
+        char path[48];
+        char *steps[] = { path, NULL };
+
+        if (known_find(ps, ino))
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+        return read_via_child(ps, steps, -1, path);
+}
+
+int mntns_scan_proc(mntns_builder *b)
+{
+        proc_scan ps = { .b = b };
+        int r;
+
+        r = scan_processes(&ps);
+        if (r >= 0)
+                r = resolve_pins(&ps);
+        /* Processes whose fds we may not read were counted by the first scan. */
+        if (r >= 0)
+                r = walk_mnt_fds(discover_fd_pinned, &ps, NULL);
+        if (r >= 0)
+                r = resolve_pins(&ps);
+        for (size_t i = 0; i < ps.n_origins; i++)
+                free(ps.origins[i].path);
+        free(ps.origins);
+        free(ps.known);
+        return r;
+}
+
+struct fd_pins {
+        ino_t ino;
+        char **pins;
+        size_t n;
+};
+
+static int collect_fd_pin(pid_t pid, int fd, ino_t ino, void *userdata)
+{
+        struct fd_pins *fp = userdata;
+        char *s;
+
+        if (ino != fp->ino)
+                return 0;
+        if (asprintf(&s, "fd:%d:%d", (int)pid, fd) < 0)
+                return -ENOMEM;
+        /* With its NULL, the array holds n + 1 entries once it exists. */
+        if (mntns_grow((void **)&fp->pins, fp->pins ? fp->n + 1 : 0, sizeof(*fp->pins)) < 0) {
+                free(s);
+                return -ENOMEM;
+        }
+        fp->pins[fp->n++] = s;
+        fp->pins[fp->n] = NULL;
+        return 0;
+}
+
+int mntns_fd_pins(ino_t ns_ino, char ***ret_pins)
+{
+        struct fd_pins fp = { .ino = ns_ino };
+        int r = walk_mnt_fds(collect_fd_pin, &fp, NULL);
+
+        if (r >= 0 && !fp.pins && !(fp.pins = calloc(1, sizeof(*fp.pins))))
+                r = -ENOMEM;
+        if (r < 0) {
+                strv_free(fp.pins);
+                return r;
+        }
+        *ret_pins = fp.pins;
+        return 0;
+}
+
+int mntns_pid_map(pid_t **ret_pids, ino_t **ret_inos, size_t *ret_n, unsigned *ret_unreadable)
+{
+        _cleanup_(closedirp) DIR *proc = opendir("/proc");
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_free_ ino_t *inos = NULL;
+        unsigned unreadable = 0;
+        struct dirent *de;
+        size_t n = 0;
+
+        if (!proc)
+                return negative_errno();
+        while ((de = readdir(proc))) {
+                pid_t pid = parse_pid(de->d_name);
+                char path[32];
+                ino_t ino;
+                int r;
+
+                if (pid == 0)
+                        continue;
+                snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+                r = read_ns_link(dirfd(proc), path, &ino);
+                if (r == -EACCES || r == -EPERM)
+                        unreadable++;
+                if (r < 0)
+                        continue; /* gone meanwhile (ENOENT, ESRCH), or a zombie */
+                if (mntns_grow((void **)&pids, n, sizeof(*pids)) < 0 ||
+                    mntns_grow((void **)&inos, n, sizeof(*inos)) < 0)
+                        return -ENOMEM;
+                pids[n] = pid;
+                inos[n++] = ino;
+        }
+        *ret_pids = TAKE_PTR(pids);
+        *ret_inos = TAKE_PTR(inos);
+        *ret_n = n;
+        *ret_unreadable = unreadable;
+        return 0;
+}

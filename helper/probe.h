@@ -1,0 +1,76 @@
+/* probe.h: who keeps a filesystem alive, in every mount namespace.
+ *
+ * Promises: probe_scan() reads each mount namespace's table once
+ * (mntns_scan), keeps the copies of the target (same superblock, or an
+ * overlay on the same Upper or Work dir) and the mounts beneath them, and for
+ * every namespace holding a copy lists its processes with what each holds
+ * inside the target (holder_inspect). In PID 1's namespace only processes
+ * with references are listed: being in that namespace does not keep the
+ * mount alive there; anywhere else it does, so every member is listed. What
+ * could not be read is counted in n_unreadable, never fatal. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "holders.h"
+
+typedef struct probe_target {
+        char *input;    /* what the user typed */
+        char *instance; /* instance name, or NULL */
+        char *path;     /* mount point (Merged for an instance), or NULL */
+        dev_t devnum;   /* superblock device; 0 when not mounted (ghost hunt by layers) */
+        char *upper;    /* overlay Upper and Work, to recognise copies after an unmount */
+        char *work;
+        uint64_t min_mnt_id; /* copies of a mount have later unique ids: scan from here */
+} probe_target;
+
+typedef struct probe_copy {
+        uint64_t ns_id;
+        ino_t ns_ino;
+        bool init;          /* PID 1's namespace */
+        char **mountpoints; /* NULL-terminated: where the copy is mounted in it */
+        char **pinned_by;   /* NULL-terminated: "bind:PATH", "fd:PID:N" */
+        char **submounts;   /* NULL-terminated */
+        holder *processes;
+        size_t n_processes;
+} probe_copy;
+
+typedef struct probe_result {
+        probe_copy *copies;
+        size_t n_copies;
+        size_t n_holders;   /* processes with references, or in a non-init copy */
+        unsigned n_unreadable;
+        bool mounted;       /* a copy sits in PID 1's namespace */
+} probe_result;
+
+/* Fills T for a path (a mount point or any path inside a mount), a block
+ * device, or an image file attached to a loop device.
+ * Returns: 0, -ENOENT (no such path), -ENODEV (an image no loop device
+ * backs), other -errno. */
+int probe_target_from_path(const char *path, probe_target *ret);
+void probe_target_done(probe_target *t);
+
+/* Returns: 0 and *ret (free with probe_result_done), or -errno. */
+int probe_scan(const probe_target *t, probe_result *ret);
+void probe_result_done(probe_result *r);
+
+/* True when no copy of the target is mounted in any namespace: what
+ * `probe --watch` waits for after an unmount. */
+bool probe_free(const probe_result *r);
+
+/* One line naming the holders: "35259(left4me-overlay) 1200(sleep)". */
+char *probe_holders_line(const probe_result *r);
+
+struct overlay_config;
+/* Fills T for an instance: Merged as the path, its layers (resolved) to
+ * recognise copies, and the superblock if it is mounted here now.
+ * Returns: 0 or -ENOMEM. */
+int probe_target_for_instance(const struct overlay_config *cfg, probe_target *ret);
+
+/* Scans every mount namespace for CFG's overlay: by superblock when DEVNUM
+ * is known, and always by its Upper and Work dirs; MIN_MNT_ID as above.
+ * Returns: 0 and *ret, or -errno. */
+int probe_instance(const struct overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
+                   probe_result *ret);

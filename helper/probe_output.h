@@ -1,0 +1,28 @@
+/* probe_output.h: how probe results look, for people and for programs.
+ *
+ * Promises: the JSON carries the DESIGN.md keys (target, instance, mounted,
+ * free, copies[{mnt_ns, init, mountpoint, pinned_by, processes[{pid, comm,
+ * unit, refs}], submounts}]); the human form starts with a one-line verdict. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "probe.h"
+
+/* The copies list as a JSON array. */
+void probe_json_copies(FILE *f, const probe_result *r);
+
+/* One JSON object for a probe of T. */
+void probe_print_json(FILE *f, const probe_target *t, const probe_result *r);
+
+/* The verdict line and the table. */
+void probe_print_human(FILE *f, const probe_target *t, const probe_result *r);
+
+/* "held by 2 processes in 1 other mount namespace"-style summary (malloc'd). */
+char *probe_verdict(const probe_result *r);
+
+/* Who holds it, on one line for a log message: "in PID 1's namespace:
+ * 1200 sleep (cwd); in mnt:[4026532301] pinned by bind:/run/x: 1300 bash
+ * [foo.service]". Returns: malloc'd string, or NULL on OOM. */
+char *probe_describe(const probe_result *r);

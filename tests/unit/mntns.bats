@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# helper/mntns.c through tests/unit/mntns-test.c: every mount namespace is
+# found once, with or without a process in it, on the statmount path and on
+# the /proc path (OVERLAY_HELPER_NO_STATMOUNT=1). Each scenario leaves a copy
+# of a tmpfs at $T/x alive only in another namespace (a ghost), after the
+# test's own namespace, PID 1's, has unmounted it.
+
+load helpers
+
+MNTNS_TEST="$BATS_TEST_DIRNAME/../../build/mntns-test"
+
+setup_file() {
+    cd "$BATS_TEST_DIRNAME/../.." || return 1
+    make -s build/mntns.o build/mntns_proc.o build/mounttab.o build/dlib.o >&2 || return 1
+    if [ ! -x build/mntns-test ] || [ tests/unit/mntns-test.c -nt build/mntns-test ] ||
+        [ build/mntns.o -nt build/mntns-test ] || [ build/mntns_proc.o -nt build/mntns-test ]; then
+        cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I helper -o build/mntns-test \
+            tests/unit/mntns-test.c build/mntns.o build/mntns_proc.o build/mounttab.o \
+            build/dlib.o -ldl || return 1
+    fi
+}
+
+# Runs the driver on the path the test asked for: NOSM=1 forces /proc.
+mt() {
+    OVERLAY_HELPER_NO_STATMOUNT="${NOSM:-0}" "$MNTNS_TEST" "$@"
+}
+
+ns_ino() {
+    stat -L -c %i "/proc/$1/ns/mnt"
+}
+
+# Waits (up to 5 s) until PID has left our mount namespace.
+wait_ns_left() {
+    local i ours
+    ours=$(readlink /proc/self/ns/mnt)
+    for i in $(seq 500); do
+        case "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" in
+        "" | "$ours") sleep 0.01 ;;
+        *) return 0 ;;
+        esac
+    done
+    echo "process $1 never left our mount namespace" >&2
+    return 1
+}
+
+# A private namespace with a sleep in it; sets $pid.
+start_private_ns() {
+    unshare --mount --propagation private sleep "${1:-300}" 3>&- &
+    pid=$!
+    track_pid "$pid"
+    wait_ns_left "$pid"
+}
+
+# Polls (up to 5 s) until the command succeeds.
+wait_until() {
+    local i
+    for i in $(seq 500); do
+        "$@" && return 0
+        sleep 0.01
+    done
+    echo "timed out waiting for: $*" >&2
+    return 1
+}
+
+fd_is() {
+    [ "$(readlink "/proc/$1/fd/$2" 2>/dev/null)" = "$3" ]
+}
+
+# A namespace no process is in, pinned by a bind mount of its file at $1
+# (then runs the rest of the arguments in it). The kernel refuses the bind
+# (EINVAL) unless the new namespace's id is above the binder's, and 6.18
+# hands ids out in per-CPU batches: on the wrong CPU a new namespace gets a
+# lower id. Some CPU holds the newest batch, so try each.
+pin_ns() {
+    local c file=$1
+    shift
+    for c in $(seq 0 $(($(nproc) - 1))); do
+        taskset -c "$c" unshare --mount="$file" --propagation private "${@:-true}" \
+            2>/dev/null && return 0
+    done
+    unshare --mount="$file" --propagation private "${@:-true}"
+}
+
+# A private tmpfs at $T/pins (the kernel refuses a namespace file bind on a
+# shared mount) with empty files to bind onto.
+make_pins_dir() {
+    mkdir "$T/pins"
+    mount -t tmpfs pins "$T/pins"
+    mount --make-private "$T/pins"
+    for f in "$@"; do touch "$T/pins/$f"; done
+}
+
+mount_x() {
+    mkdir "$T/x"
+    mount -t tmpfs ghost-x "$T/x"
+}
+
+# The scan found exactly one copy of $T/x, in namespace $1, and checks the
+# path the driver says it used.
+assert_one_copy_in() {
+    local want=1
+    [ "${NOSM:-0}" = 1 ] && want=0
+    assert_success
+    assert_line --partial "statmount=$want "
+    assert_line --regexp "^ns ino=$1 id=[0-9]+ init=0 pid=[0-9]+ mounts=[1-9][0-9]* kept=1\$"
+    assert_line --regexp "^  mount ns=$1 id=[0-9]+ parent=[0-9]+ dev=[0-9]+:[0-9]+ type=tmpfs source=ghost-x at=$T/x root=/ "
+    [ "$(printf '%s\n' "$output" | grep -c '^  mount ')" -eq 1 ]
+    refute_line --regexp "^ns ino=[0-9]+ id=[0-9]+ init=1 .* kept=[1-9]"
+    [ "$(printf '%s\n' "$output" | grep -c "^ns ino=$1 ")" -eq 1 ]
+}
+
+ghost_in_process_ns() {
+    mount_x
+    start_private_ns
+    umount "$T/x"
+    run mt scan "$T/x"
+    assert_one_copy_in "$(ns_ino "$pid")"
+    assert_line --regexp "^ns ino=$(ns_ino 1) id=[0-9]+ init=1 "
+}
+
+@test "a ghost in a process's private namespace (statmount)" {
+    ghost_in_process_ns
+}
+
+@test "a ghost in a process's private namespace (/proc)" {
+    NOSM=1 ghost_in_process_ns
+    assert_line --regexp "^ns ino=$(ns_ino "$pid") id=[0-9]+ init=0 pid=$pid "
+}
+
+ghost_in_pinned_ns() {
+    mount_x
+    make_pins_dir ns
+    pin_ns "$T/pins/ns"
+    umount "$T/x"
+    pinned=$(stat -c %i "$T/pins/ns")
+    run mt scan "$T/x"
+    assert_one_copy_in "$pinned"
+    assert_line --regexp "^ns ino=$pinned id=[0-9]+ init=0 pid=0 "
+    assert_line "pin ino=$pinned in=$(ns_ino 1) at=$T/pins/ns"
+}
+
+@test "a ghost in a namespace no process is in, pinned by a bind mount (statmount)" {
+    ghost_in_pinned_ns
+}
+
+@test "a ghost in a namespace no process is in, pinned by a bind mount (/proc)" {
+    NOSM=1 ghost_in_pinned_ns
+}
+
+# Two levels: namespace A is pinned in ours, B is pinned inside A only, and
+# only B still holds $T/x. Reaching B means entering A first.
+ghost_in_nested_pinned_ns() {
+    mount_x
+    make_pins_dir a b
+    pin_ns "$T/pins/a"
+    nsenter --mount="$T/pins/a" bash -c "$(declare -f pin_ns); pin_ns '$T/pins/b'"
+    a=$(stat -c %i "$T/pins/a")
+    b=$(nsenter --mount="$T/pins/a" stat -c %i "$T/pins/b")
+    [ "$(stat -c %i "$T/pins/b")" != "$b" ]
+    nsenter --mount="$T/pins/a" umount "$T/x"
+    umount "$T/x"
+    run mt scan "$T/x"
+    assert_one_copy_in "$b"
+    assert_line --regexp "^ns ino=$a id=[0-9]+ init=0 pid=0 mounts=[0-9]+ kept=0\$"
+    assert_line "pin ino=$a in=$(ns_ino 1) at=$T/pins/a"
+    assert_line "pin ino=$b in=$a at=$T/pins/b"
+}
+
+@test "a ghost in a namespace pinned inside another pinned namespace (statmount)" {
+    ghost_in_nested_pinned_ns
+}
+
+@test "a ghost in a namespace pinned inside another pinned namespace (/proc)" {
+    NOSM=1 ghost_in_nested_pinned_ns
+}
+
+ghost_in_fd_pinned_ns() {
+    mount_x
+    start_private_ns 1000
+    ino=$(ns_ino "$pid")
+    sleep 1000 7<"/proc/$pid/ns/mnt" 3>&- &
+    holder=$!
+    track_pid "$holder"
+    # The background job opens fd 7 on its own time: not before it, the kill.
+    wait_until fd_is "$holder" 7 "mnt:[$ino]"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    umount "$T/x"
+    run mt scan "$T/x"
+    assert_one_copy_in "$ino"
+    assert_line --regexp "^ns ino=$ino id=[0-9]+ init=0 pid=0 "
+    run mt fdpins "$ino"
+    assert_success
+    assert_output "fd:$holder:7"
+}
+
+@test "a ghost in a namespace held only by an open fd (statmount)" {
+    ghost_in_fd_pinned_ns
+}
+
+@test "a ghost in a namespace held only by an open fd (/proc)" {
+    NOSM=1 ghost_in_fd_pinned_ns
+}
+
+ghost_in_many_ns() {
+    local p inos=()
+    mount_x
+    for _ in $(seq 20); do
+        start_private_ns
+        inos+=("$(ns_ino "$pid")")
+    done
+    # One more process in one of them: still one namespace, found once.
+    nsenter --mount="/proc/$pid/ns/mnt" sleep 300 3>&- &
+    track_pid $!
+    umount "$T/x"
+    run mt scan "$T/x"
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -c '^  mount .* at='"$T/x ")" -eq 20 ]
+    for p in "${inos[@]}"; do
+        [ "$(printf '%s\n' "$output" | grep -c "^ns ino=$p .* kept=1\$")" -eq 1 ]
+    done
+    [ "$(printf '%s\n' "${inos[@]}" | sort -u | wc -l)" -eq 20 ]
+    # No namespace is listed twice.
+    [ -z "$(printf '%s\n' "$output" | grep '^ns ino=' | cut -d' ' -f2 | sort | uniq -d)" ]
+}
+
+@test "twenty namespaces with a ghost each are each found once (statmount)" {
+    ghost_in_many_ns
+}
+
+@test "twenty namespaces with a ghost each are each found once (/proc)" {
+    NOSM=1 ghost_in_many_ns
+}
+
+@test "pid map: every process in the test's PID namespace, with its namespace" {
+    start_private_ns
+    run mt pids
+    assert_success
+    assert_output --regexp '^pids=[0-9]+ unreadable=0 '
+    n=$(ls -d /proc/[0-9]* | wc -l)
+    got=$(printf '%s\n' "$output" | sed -E 's/^pids=([0-9]+) .*/\1/')
+    # Processes come and go (ls, sed): within a few of each other.
+    [ $((got - n)) -le 3 ] && [ $((n - got)) -le 3 ]
+}
+
+@test "without CAP_SYS_ADMIN: the /proc path, counting what it could not read" {
+    command -v setpriv >/dev/null || skip "setpriv not installed"
+    start_private_ns
+    run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+        "$MNTNS_TEST" scan /nonexistent
+    [ "$status" -ne 126 ] || skip "build/mntns-test not executable by nobody"
+    assert_success
+    assert_line --partial "statmount=0 "
+    assert_line --regexp "unreadable=[1-9]"
+}
+
+vg_scan() {
+    command -v valgrind >/dev/null || skip "valgrind not installed"
+    run env OVERLAY_HELPER_NO_STATMOUNT="${NOSM:-0}" valgrind --quiet --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=9 \
+        --track-fds=yes --child-silent-after-fork=yes "$MNTNS_TEST" "$@"
+}
+
+# valgrind's --track-fds report lists every fd open at exit; the ones bats
+# gave us say "<inherited from parent>", any other one is ours and leaked.
+refute_fd_leaks() {
+    local leaked
+    leaked=$(printf '%s\n' "$output" | awk '
+        /Open (file|AF_UNIX socket) descriptor/ { pending = $0; next }
+        pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }')
+    if [ -n "$leaked" ]; then
+        echo "leaked fds: $leaked" >&2
+        return 1
+    fi
+}
+
+vg_scenario() {
+    mount_x
+    make_pins_dir ns
+    pin_ns "$T/pins/ns"
+    start_private_ns 1000
+    sleep 1000 7<"/proc/$pid/ns/mnt" 3>&- &
+    track_pid $!
+    wait_until fd_is $! 7 "$(readlink "/proc/$pid/ns/mnt")"
+    kill "$pid"
+    umount "$T/x"
+    vg_scan scan "$T/x"
+    assert_success
+    refute_fd_leaks
+    [ "$(printf '%s\n' "$output" | grep -c '^  mount ')" -eq 2 ]
+    vg_scan fdpins "$(ns_ino "$pid" 2>/dev/null || echo 1)"
+    assert_success
+    refute_fd_leaks
+    vg_scan pids
+    assert_success
+    refute_fd_leaks
+}
+
+@test "valgrind: no leaks or errors, pins and fds included (statmount)" {
+    vg_scenario
+}
+
+@test "valgrind: no leaks or errors, pins and fds included (/proc)" {
+    NOSM=1 vg_scenario
+}

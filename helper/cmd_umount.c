@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "dlib.h"
 #include "instance.h"
 #include "log.h"
 #include "mounttab.h"
@@ -25,12 +26,53 @@ static double now_sec(void)
 /* While something holds the overlay: with time left, sleep until a holder
  * exits or a mount table changes (never a blind retry) and return 1; else
  * log who holds it and return EXIT_BUSY. */
+/* Our own unit's name, if systemd runs us: an ExecStopPost= line runs in the
+ * service's cgroup. */
+static char *own_unit(void)
+{
+        const sd_syms *sd;
+        char *unit = NULL;
+
+        if (dlib_systemd(&sd) < 0 || sd->pid_get_unit(0, &unit) < 0)
+                return NULL;
+        return unit;
+}
+
+/* A holder in our own unit is a leftover service process that systemd only
+ * kills after ExecStopPost= returns (KillMode=process or mixed): waiting for
+ * it would wait for ourselves. Returns: the first such holder, or NULL. */
+static const holder *own_unit_holder(const probe_result *r, const char *unit)
+{
+        if (!unit)
+                return NULL;
+        for (size_t i = 0; i < r->n_copies; i++)
+                for (size_t j = 0; j < r->copies[i].n_processes; j++) {
+                        const holder *h = &r->copies[i].processes[j];
+                        if (h->unit && streq(h->unit, unit) && h->pid != getpid())
+                                return h;
+                }
+        return NULL;
+}
+
+/* While something holds the overlay: with time left, sleep until a holder
+ * exits or a mount table changes (never a blind retry) and return 1; else
+ * log who holds it and return EXIT_BUSY. */
 static int wait_or_report(const overlay_config *cfg, const probe_result *r, double deadline,
                           const char *msgid, const char *what)
 {
         double left = deadline - now_sec();
-        _cleanup_free_ char *who = NULL;
+        _cleanup_free_ char *who = NULL, *unit = own_unit();
+        const holder *own = own_unit_holder(r, unit);
 
+        if (own) {
+                log_error_id(msgid, "%s %s: PID %d (%s) still holds it and runs in this very unit "
+                             "%s, which systemd stops only after ExecStopPost= returns; not "
+                             "waiting for it. Fix the unit: KillMode=control-group, or mount the "
+                             "overlay from overlay-helper@%s.service ordered after the service",
+                             what, cfg->instance, (int)own->pid, own->comm ? own->comm : "?",
+                             unit, cfg->instance);
+                return EXIT_BUSY;
+        }
         if (left > 0) {
                 int k = watch_wait(r, left);
                 if (k < 0)

@@ -6,11 +6,9 @@
  * Namespaces are found by deduping /proc/PID/ns/mnt, then through the nsfs
  * bind mounts in the tables read, then through open fds; a namespace no
  * process is in is entered by a child (setns() would move our own root and
- * cwd). mountinfo is parsed here rather than with libmount: the same parser
- * reads /proc/PID/mountinfo and the copy a child sends through a pipe (dlib
- * has no stream parser), and it spares the ~1 ms dlopen(). Threads
- * that unshared their mount namespace away from their thread group are not
- * looked for (/proc/PID/task/TID/ns/mnt): the statmount path sees them. */
+ * cwd). A thread that unshared its mount namespace away from its thread
+ * group is not looked for (/proc/PID/task/TID/ns/mnt); the kernel's walk
+ * sees its namespace. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,7 +16,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "kapi.h"
@@ -150,53 +147,6 @@ static int origin_add(proc_scan *ps, int ns, int via, const char *path)
         return 0;
 }
 
-/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE
- * SUPEROPTS", split in place; the kernel octal-escapes space, tab, newline
- * and backslash in the paths, the type and the source. */
-static bool parse_mountinfo_line(char *line, ns_mount *ret)
-{
-        char *f[6], *p = line, *t;
-        unsigned maj, min;
-
-        line[strcspn(line, "\n")] = '\0';
-        for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (!(f[i] = strsep(&p, " ")) || !p)
-                        return false;
-        do
-                if (!(t = strsep(&p, " ")))
-                        return false;
-        while (!streq(t, "-"));
-        ret->fstype = strsep(&p, " ");
-        ret->source = strsep(&p, " ");
-        ret->fs_options = p;
-        if (!ret->fstype || !ret->source || !p || sscanf(f[2], "%u:%u", &maj, &min) != 2)
-                return false;
-        ret->mnt_id = strtoull(f[0], NULL, 10);
-        ret->parent_id = strtoull(f[1], NULL, 10);
-        ret->devnum = makedev(maj, min);
-        ret->root = f[3];
-        ret->mountpoint = f[4];
-        unescape_octal(ret->root);
-        unescape_octal(ret->mountpoint);
-        unescape_octal(ret->fstype);
-        unescape_octal(ret->source);
-        return true;
-}
-
-/* Returns: 0, or -ENOMEM; a line we cannot parse is skipped. */
-static int parse_mountinfo(FILE *f, mntns_builder *b, int ns)
-{
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-
-        while (getline(&line, &size, f) > 0) {
-                ns_mount m;
-                if (parse_mountinfo_line(line, &m) && mntns_add_mount(b, (size_t)ns, &m) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static uint64_t ns_fd_id(int ns_fd)
 {
         __u64 id = 0;
@@ -223,20 +173,23 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
                         return r > 0 ? known_add(ps, ino, -1) : r;
                 }
         }
-        /* mountinfo shows the namespace the process was in when we opened
-         * it: make sure that is still INO (it may have setns()ed). */
         snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
         ns_fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
         if (ns_fd < 0 || fstat(ns_fd, &st) < 0) {
                 r = tolerate(ps->b, negative_errno());
                 return r < 0 ? r : 0;
         }
+        /* The process may have setns()ed since the readlink. By id we read
+         * the namespace the fd names, whichever; mountinfo shows the one it
+         * was in when we opened that, which must then still be INO. */
+        if (ps->b->statmount) {
+                if (known_find(ps, st.st_ino))
+                        return 0;
+                ns = mntns_read_table(ps->b, st.st_ino, ns_fd_id(ns_fd), pid);
+                return ns < 0 ? ns : known_add(ps, st.st_ino, ns);
+        }
         if (st.st_ino != ino)
                 return 0;
-        if (ps->b->statmount) {
-                ns = mntns_read_table(ps->b, ino, ns_fd_id(ns_fd), pid);
-                return ns < 0 ? ns : known_add(ps, ino, ns);
-        }
         f = fdopen(mi_fd, "r");
         if (!f)
                 return -ENOMEM;
@@ -245,7 +198,7 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
         if (ns < 0)
                 return ns;
         r = known_add(ps, ino, ns);
-        return r < 0 ? r : parse_mountinfo(f, ps->b, ns);
+        return r < 0 ? r : mntns_parse_mountinfo(f, ps->b, ns);
 }
 
 static int scan_processes(proc_scan *ps)
@@ -296,7 +249,7 @@ struct child_head {
 
 /* Runs in the child: only system calls, then _exit() with 0 or an errno.
  * It sends the namespace's inode and id, then, with SEND_TABLE, its
- * mountinfo. mountinfo is opened through a /proc/self taken before the first setns():
+ * mountinfo, opened through a /proc/self taken before the first setns():
  * the namespace entered may have no /proc, or one of another PID namespace
  * where "self" is not us, and the kernel takes the table from the task at
  * open time whatever path led there. setns() also moves the child's root
@@ -383,7 +336,7 @@ static int read_via_child(proc_scan *ps, char *const *steps, int via, const char
                 if (r >= 0)
                         r = origin_add(ps, ns, via, origin);
                 if (r >= 0 && !ps->b->statmount)
-                        r = parse_mountinfo(f, ps->b, ns);
+                        r = mntns_parse_mountinfo(f, ps->b, ns);
         }
         /* Closing first: a child still writing then dies of SIGPIPE. */
         fclose(TAKE_PTR(f));

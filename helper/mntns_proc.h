@@ -7,6 +7,8 @@
  * mounts the filter accepts are copied. */
 #pragma once
 
+#include <stdio.h>
+
 #include "kapi.h"
 #include "mntns.h"
 
@@ -32,6 +34,10 @@ int mntns_add_ns(mntns_builder *b, ino_t ns_ino, uint64_t ns_id, pid_t some_pid)
  * Returns: the entry's index, -ENOSYS when the kernel cannot (before 6.11:
  * no mnt_ns_id in the request), -errno. */
 int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid);
+
+/* Reads mountinfo lines from F into entry NS; a line we cannot parse is
+ * skipped. Returns: 0, or -ENOMEM. */
+int mntns_parse_mountinfo(FILE *f, mntns_builder *b, int ns);
 
 /* M's strings are borrowed; a kept mount gets copies.
  * Returns: 0, or -ENOMEM. */

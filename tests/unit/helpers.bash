@@ -97,3 +97,40 @@ kill_wait() {
     echo "kill_wait: $1 still alive" >&2
     return 1
 }
+
+# Waits until PID (not necessarily our child) is gone or a zombie.
+wait_gone() {
+    local st
+    for _ in $(seq 300); do
+        st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+        [ "$st" = Z ] && return 0
+        sleep 0.01
+    done
+    echo "wait_gone: $1 still alive" >&2
+    return 1
+}
+
+# Waits until process PID has its cwd at DIR (a subshell's cd is not instant).
+wait_for_cwd() {
+    for _ in $(seq 300); do
+        [ "$(readlink "/proc/$1/cwd")" = "$2" ] && return 0
+        sleep 0.01
+    done
+    echo "wait_for_cwd: $1 never entered $2" >&2
+    return 1
+}
+
+# A mount namespace no process is in, pinned by a bind mount of its file at
+# $1 (then runs the rest of the arguments in it). The kernel refuses the bind
+# (EINVAL) unless the new namespace's id is above the binder's, and 6.18 hands
+# ids out in per-CPU batches, so on the wrong CPU a new namespace can get a
+# lower id: try each CPU.
+pin_ns() {
+    local c file=$1
+    shift
+    for c in $(seq 0 $(($(nproc) - 1))); do
+        taskset -c "$c" unshare --mount="$file" --propagation private "${@:-true}" \
+            2>/dev/null && return 0
+    done
+    unshare --mount="$file" --propagation private "${@:-true}"
+}

@@ -54,7 +54,7 @@ stalled_run() {
     pid=$(stalled_run mounted mount web)
     is_mounted "$T/state/web/merged"
     kill -9 "$pid"
-    wait "$pid" 2>/dev/null || true
+    wait_gone "$pid"
     run oh mount web
     assert_success
     assert_output --partial "already mounted"
@@ -69,7 +69,7 @@ stalled_run() {
     echo x > "$T/state/web/merged/x"
     pid=$(stalled_run purging purge web)
     kill -9 "$pid"
-    wait "$pid" 2>/dev/null || true
+    wait_gone "$pid"
     run oh purge web
     assert_success
     [ -z "$(ls -A "$T/state/web/upper")" ]
@@ -79,7 +79,7 @@ stalled_run() {
     simple_instance web
     pid=$(stalled_run locked mount web)
     kill -TERM "$pid"; kill -CONT "$pid"
-    wait "$pid" 2>/dev/null || true
+    wait_gone "$pid"
     run oh mount web
     assert_success
 }

@@ -104,6 +104,7 @@ json() {
     (cd "$(M)" && exec sleep 300) 3>&- &
     pid=$!
     track_pid "$pid"
+    wait_for_cwd "$pid" "$(M)"
     ( sleep 0.5; kill "$pid" ) 3>&- &
     run oh umount web --wait 10
     assert_success
@@ -171,7 +172,7 @@ pin_setup() {
 @test "a namespace pinned only by an nsfs bind mount is found, with what pins it" {
     setup_web
     pin_setup
-    unshare --mount="$T/pins/ns" --propagation private true
+    pin_ns "$T/pins/ns"
     run oh umount web
     assert_failure 3
     assert_output --partial "pinned by bind:$T/pins/ns"
@@ -260,6 +261,7 @@ pin_setup() {
     (cd "$(M)/sub" && exec sleep 300) 3>&- &
     pid=$!
     track_pid "$pid"
+    wait_for_cwd "$pid" "$(M)/sub"
     run oh probe "$(M)/sub" --json
     assert_failure 3
     [ "$(json 'd["target"], [p["pid"] for c in d["copies"] for p in c["processes"]]')" = "$(M) [$pid]" ]
@@ -268,7 +270,7 @@ pin_setup() {
 @test "the mountinfo fallback finds the same ghosts and pins" {
     setup_web
     pin_setup
-    unshare --mount="$T/pins/ns" --propagation private true
+    pin_ns "$T/pins/ns"
     pid=$(in_ns private sh -c "cd '$(M)' && exec sleep 300")
     export OVERLAY_HELPER_NO_STATMOUNT=1
     run oh umount web
@@ -284,7 +286,9 @@ pin_setup() {
 @test "a non-root caller sees what it can and is told what it could not inspect" {
     setup_web
     (cd "$(M)" && exec sleep 300) 3>&- &
-    track_pid $!
+    pid=$!
+    track_pid "$pid"
+    wait_for_cwd "$pid" "$(M)"
     chmod 0755 "$T" "$T/state" "$T/state/web"
     run setpriv --reuid=nobody --regid=nogroup --clear-groups "$OVERLAY_HELPER_BIN" probe "$(M)"
     [ "$status" -eq 3 ]

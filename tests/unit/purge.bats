@@ -26,8 +26,9 @@ load helpers
     oh mount game
     echo keep > "$T/state/game/merged/save.dat"
     (cd "$T/state/game/merged" && exec sleep 300) 3>&- &
-    track_pid $!
-    sleep 0.2
+    pid=$!
+    track_pid "$pid"
+    wait_for_cwd "$pid" "$T/state/game/merged"
     run oh purge game
     assert_failure 3
     assert_output --partial "target is busy"

@@ -34,8 +34,9 @@ load helpers
     simple_instance web
     oh mount web
     (cd "$T/state/web/merged" && exec sleep 300) 3>&- &
-    track_pid $!
-    sleep 0.2
+    pid=$!
+    track_pid "$pid"
+    wait_for_cwd "$pid" "$T/state/web/merged"
     run oh umount web
     assert_failure 3
     assert_output --partial "target is busy"

@@ -45,8 +45,9 @@ refute_fd_leaks() {
     simple_instance web
     vg mount web
     (cd "$T/state/web/merged" && exec sleep 300) 3>&- &
-    track_pid $!
-    sleep 0.2
+    pid=$!
+    track_pid "$pid"
+    wait_for_cwd "$pid" "$T/state/web/merged"
     run vg umount web
     assert_failure 3; refute_fd_leaks
     run vg purge web

@@ -1,5 +1,6 @@
 /* cmd_mount.c: the mount verb, and the option parsing it shares with umount
  * and purge. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <sys/stat.h>
 
@@ -143,9 +144,19 @@ static int check_merged(const overlay_config *cfg, bool *ret_already)
  * warns "upperdir is in-use"): refuse while any copy lives anywhere. */
 static int refuse_live_copies(const overlay_config *cfg)
 {
-        _cleanup_free_ char *who = NULL;
+        _cleanup_free_ char *who = NULL, *scratch = NULL;
         probe_result live;
-        int r = probe_instance(cfg, 0, 0, &live);
+        int r;
+
+        /* Every live overlay on this Work dir keeps overlayfs's Work/work in
+         * it, and umount removes that only once no copy is left anywhere; so
+         * without it there is nothing to find, and the scan of every
+         * namespace's table stays off the common path. */
+        if (asprintf(&scratch, "%s/work", cfg->work) < 0)
+                return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
+        if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+                return EXIT_OK;
+        r = probe_instance(cfg, 0, 0, &live);
 
         if (r < 0)
                 return log_error_errno(r, "scanning mount namespaces for overlays on %s failed: %m",

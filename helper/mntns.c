@@ -279,7 +279,7 @@ static int add_statmount(mntns_builder *b, size_t ns, const struct oh_statmount 
 
 int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid)
 {
-        __u64 ids[512], last = 0;
+        __u64 ids[512], last = b->min_mnt_id ? b->min_mnt_id - 1 : 0;
         long n;
         int ns, r;
 
@@ -366,7 +366,12 @@ static int scan_walk(mntns_builder *b)
  * CAP_SYS_ADMIN only the last can read anything beyond our own namespace. */
 int mntns_scan(mount_filter filter, void *userdata, mntns_set *ret)
 {
-        mntns_builder b = { .filter = filter, .userdata = userdata };
+        return mntns_scan_from(filter, userdata, 0, ret);
+}
+
+int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mntns_set *ret)
+{
+        mntns_builder b = { .filter = filter, .userdata = userdata, .min_mnt_id = min_mnt_id };
         struct stat st;
         int r = -ENOSYS;
 

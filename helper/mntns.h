@@ -61,6 +61,15 @@ typedef bool (*mount_filter)(const ns_mount *m, void *userdata);
 int mntns_scan(mount_filter filter, void *userdata, mntns_set *ret);
 void mntns_set_done(mntns_set *s);
 
+/* Like mntns_scan(), but where tables are read with listmount() it lists
+ * only mounts with a unique id of at least MIN_MNT_ID: every copy of a mount
+ * (a cloned namespace, a propagated peer), and every nsfs pin of a namespace
+ * holding one, is made after the mount itself and gets a later id, so an
+ * unmount's ghost check costs what was mounted since, not the size of every
+ * table. The mountinfo path reads everything; used_statmount says whether
+ * ids are unique (and the bound applied) at all. */
+int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mntns_set *ret);
+
 /* Open fds on mount namespace files (/proc/PID/fd/N -> "mnt:[INO]") that
  * pin namespace NS_INO. Scans every process's fd table, so callers use it
  * only for namespaces no process is in.

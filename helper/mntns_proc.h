@@ -20,6 +20,11 @@ typedef struct mntns_builder {
         bool statmount;         /* tables are read with listmount()/statmount() */
         struct oh_statmount *sm; /* statmount()'s buffer, shared by all calls */
         size_t sm_size;
+        /* Tables read with listmount() list only mounts with a unique id of
+         * at least this. Safe for ghost hunting on every path: a copy, and
+         * any nsfs pin of a namespace holding one, was made after the
+         * original mount, so both have later ids. */
+        uint64_t min_mnt_id;
 } mntns_builder;
 
 /* Grows ARRAY of N entries of SIZE bytes when it is full.

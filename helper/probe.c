@@ -344,13 +344,15 @@ int probe_scan(const probe_target *t, probe_result *ret)
         unsigned unreadable = 0;
         int k;
 
-        k = mntns_scan(keep_mount, (void *)t, &set);
+        k = mntns_scan_from(keep_mount, (void *)t, t->min_mnt_id, &set);
         if (k < 0)
                 return k;
         /* Only statmount() ids are unique and ordered; mountinfo's are reused. */
         ctx.min_id = set.used_statmount ? t->min_mnt_id : 0;
         k = collect_copy_ids(&ctx);
-        if (k >= 0)
+        /* The common answer on the mount/umount path is "no copy anywhere":
+         * then no process needs to be looked at. */
+        if (k >= 0 && ctx.n_copy_ids > 0)
                 k = mntns_pid_map(&ctx.pm.pids, &ctx.pm.inos, &ctx.pm.n, &unreadable);
         r.n_unreadable = set.n_unreadable + unreadable;
         for (size_t i = 0; k >= 0 && i < set.n_ns; i++)

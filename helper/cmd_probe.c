@@ -73,7 +73,10 @@ static int probe_watch(const probe_target *t, double interval, double timeout)
                 char *line = watch_line(&r);
                 bool is_free = probe_free(&r);
                 if (line && (!last || !streq(line, last))) {
-                        printf("[t=%7.2f] %s\n", now_sec() - start, line);
+                        if (arg.json)
+                                probe_print_json(stdout, t, &r, now_sec() - start);
+                        else
+                                printf("[t=%7.2f] %s\n", now_sec() - start, line);
                         fflush(stdout);
                         free(last);
                         last = TAKE_PTR(line);
@@ -148,7 +151,7 @@ int verb_probe(int argc, char **argv)
         k = resolve_target(argv[optind], &t);
         if (k < 0)
                 return k == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-        if (watch && !arg.json) {
+        if (watch) {
                 int ret = probe_watch(&t, interval, timeout);
                 probe_target_done(&t);
                 return ret;
@@ -159,7 +162,7 @@ int verb_probe(int argc, char **argv)
                 return log_error_errno(k, "probe: scanning mount namespaces failed: %m"), EXIT_FAILED;
         }
         if (arg.json)
-                probe_print_json(stdout, &t, &r);
+                probe_print_json(stdout, &t, &r, -1);
         else
                 probe_print_human(stdout, &t, &r);
         k = probe_free(&r) ? EXIT_OK : EXIT_BUSY;

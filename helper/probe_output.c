@@ -49,9 +49,11 @@ void probe_json_copies(FILE *f, const probe_result *r)
         fputc(']', f);
 }
 
-void probe_print_json(FILE *f, const probe_target *t, const probe_result *r)
+void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, double at)
 {
         fputc('{', f);
+        if (at >= 0)
+                fprintf(f, "\"t\":%.2f,", at);
         json_kv_string(f, true, "target", t->path ? t->path : t->input);
         json_kv_string(f, false, "instance", t->instance);
         json_kv_bool(f, false, "mounted", r->mounted);

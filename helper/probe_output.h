@@ -13,8 +13,9 @@
 /* The copies list as a JSON array. */
 void probe_json_copies(FILE *f, const probe_result *r);
 
-/* One JSON object for a probe of T. */
-void probe_print_json(FILE *f, const probe_target *t, const probe_result *r);
+/* One JSON object (one line) for a probe of T; AT >= 0 adds "t": seconds
+ * since a --watch began. */
+void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, double at);
 
 /* The verdict line and the table. */
 void probe_print_human(FILE *f, const probe_target *t, const probe_result *r);

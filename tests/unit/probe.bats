@@ -304,3 +304,21 @@ pin_setup() {
     run oh probe web --interval 0
     assert_failure 2
 }
+
+@test "probe --watch --json prints one JSON object per change" {
+    setup_web
+    pid=$(in_ns private sh -c "cd '$(M)' && exec sleep 300")
+    oh umount web || true
+    ( sleep 0.5; kill "$pid" ) 3>&- &
+    run oh probe web --watch --json --timeout 10
+    assert_success
+    [ "${#lines[@]}" -eq 2 ]
+    printf '%s\n' "${lines[0]}" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d['t'] < 0.5 and d['free'] is False and d['copies'][0]['processes'][0]['pid'] == $pid, d"
+    printf '%s\n' "${lines[1]}" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d['free'] is True and d['copies'] == [], d"
+}

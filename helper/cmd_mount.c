@@ -61,7 +61,39 @@ int parse_instance_args(int argc, char **argv, double *ret_wait, const char **re
 typedef struct made_dirs {
         int upper_fd, work_fd, merged_fd;
         int created_upper, created_work, created_merged;
+        char *top_missing[3]; /* per dir: the highest ancestor that did not exist */
 } made_dirs;
+
+/* Returns: malloc'd highest missing ancestor of PATH (not PATH itself), NULL
+ * if its parent exists. */
+static char *highest_missing_parent(const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+        char *top = NULL, *slash;
+        struct stat st;
+
+        while (p && (slash = strrchr(p, '/')) && slash != p) {
+                *slash = '\0';
+                if (lstat(p, &st) == 0)
+                        break;
+                free(top);
+                top = strdup(p);
+        }
+        return top;
+}
+
+/* Removes the now empty parents of PATH up to and including TOP. */
+static void undo_parents(const char *path, const char *top)
+{
+        _cleanup_free_ char *p = top ? strdup(path) : NULL;
+        char *slash;
+
+        while (p && (slash = strrchr(p, '/')) && slash != p) {
+                *slash = '\0';
+                if (rmdir(p) < 0 || streq(p, top))
+                        break;
+        }
+}
 
 /* A failed mount must not leave dirs that we made behind: remove exactly
  * those, and only while they are still empty. */
@@ -77,6 +109,9 @@ static void undo_dirs(const overlay_config *cfg, made_dirs *d)
         }
         if (d->created_upper)
                 (void)rmdir(cfg->upper);
+        undo_parents(cfg->merged, d->top_missing[2]);
+        undo_parents(cfg->work, d->top_missing[1]);
+        undo_parents(cfg->upper, d->top_missing[0]);
 }
 
 static void close_dirs(made_dirs *d)
@@ -84,6 +119,28 @@ static void close_dirs(made_dirs *d)
         closep(&d->upper_fd);
         closep(&d->work_fd);
         closep(&d->merged_fd);
+}
+
+static void free_made_dirs(made_dirs *d)
+{
+        for (size_t i = 0; i < ELEMENTSOF(d->top_missing); i++)
+                free(d->top_missing[i]);
+}
+
+/* A missing or unreadable Lower is the config's fault, not the kernel's:
+ * name it before any dir is made. */
+static int check_lowers(const overlay_config *cfg)
+{
+        for (size_t i = 0; i < cfg->n_lowers; i++) {
+                struct stat st;
+                if (stat(cfg->lowers[i], &st) < 0)
+                        return log_error_errno(negative_errno(), "Lower dir %s of %s: %m",
+                                               cfg->lowers[i], cfg->instance);
+                if (!S_ISDIR(st.st_mode))
+                        return log_error_errno(-ENOTDIR, "Lower dir %s of %s: %m",
+                                               cfg->lowers[i], cfg->instance);
+        }
+        return 0;
 }
 
 static int make_dirs(const overlay_config *cfg, made_dirs *d)
@@ -101,6 +158,8 @@ static int make_dirs(const overlay_config *cfg, made_dirs *d)
                 { "Merged", cfg->merged, &d->merged_fd, &d->created_merged, cfg->uid, cfg->gid, cfg->mode },
         };
 
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                d->top_missing[i] = highest_missing_parent(dirs[i].path);
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 int fd = safe_mkdir_path(dirs[i].path, dirs[i].uid, dirs[i].gid, dirs[i].mode,
                                          dirs[i].created);
@@ -154,7 +213,9 @@ static int refuse_live_copies(const overlay_config *cfg)
          * namespace's table stays off the common path. */
         if (asprintf(&scratch, "%s/work", cfg->work) < 0)
                 return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
-        if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+        uint64_t recorded;
+        if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+            instance_record_read(cfg->instance, &recorded) < 0)
                 return EXIT_OK;
         r = probe_instance(cfg, 0, 0, &live);
 
@@ -174,9 +235,53 @@ static int refuse_live_copies(const overlay_config *cfg)
         return EXIT_BUSY;
 }
 
+/* Remembers which mount is ours, so the unmount may bound its ghost scan. */
+static void record_mount(const overlay_config *cfg)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+
+        if (!mounttab_have_statmount() || mount_at(cfg->merged, &m) < 0 ||
+            instance_record_write(cfg->instance, m->mnt_id) < 0)
+                instance_record_remove(cfg->instance);
+}
+
+/* Already mounted with our layers, but not by us as far as the record
+ * knows (made by hand, or a record lost): then an older overlay on the same
+ * Upper may still live elsewhere, and "already mounted" would hide it. */
+static int check_already_mounted(const overlay_config *cfg)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+        _cleanup_free_ char *who = NULL;
+        probe_result live;
+        uint64_t recorded;
+        bool other = false;
+        int r;
+
+        if (mount_at(cfg->merged, &m) < 0)
+                return EXIT_OK;
+        if (instance_record_read(cfg->instance, &recorded) == 0 && recorded == m->mnt_id)
+                return EXIT_OK;
+        r = probe_instance(cfg, m->devnum, 0, &live);
+        if (r < 0)
+                return log_error_errno(r, "scanning mount namespaces for overlays on %s failed: %m",
+                                       cfg->upper), EXIT_FAILED;
+        for (size_t i = 0; i < live.n_copies && !other; i++)
+                other = live.copies[i].other_sb;
+        if (other) {
+                who = probe_describe(&live);
+                log_error_id(MSGID_GHOST, "%s is mounted on %s, but another overlay on the same Upper "
+                             "%s is alive too: %s. Two overlays on one Upper corrupt it; end the "
+                             "other one first", cfg->instance, cfg->merged, cfg->upper,
+                             who ? who : "?");
+        } else
+                record_mount(cfg);
+        probe_result_done(&live);
+        return other ? EXIT_BUSY : EXIT_OK;
+}
+
 int verb_mount(int argc, char **argv)
 {
-        made_dirs d = { -EBADF, -EBADF, -EBADF, 0, 0, 0 };
+        made_dirs d = { -EBADF, -EBADF, -EBADF, 0, 0, 0, { NULL, NULL, NULL } };
         _cleanup_free_ char *detail = NULL;
         instance_run run;
         const char *name;
@@ -193,8 +298,10 @@ int verb_mount(int argc, char **argv)
         const overlay_config *cfg = run.cfg;
 
         r = check_merged(cfg, &already);
+        if (r == EXIT_OK && already)
+                r = check_already_mounted(cfg);
         if (r != EXIT_OK || already) {
-                if (already)
+                if (r == EXIT_OK)
                         log_info("%s is already mounted on %s with the same layers", name, cfg->merged);
                 instance_end(&run, false);
                 return r;
@@ -203,6 +310,10 @@ int verb_mount(int argc, char **argv)
         if (r != EXIT_OK) {
                 instance_end(&run, false);
                 return r;
+        }
+        if (check_lowers(cfg) < 0) {
+                instance_end(&run, false);
+                return EXIT_FAILED;
         }
         if (make_dirs(cfg, &d) < 0) {
                 r = EXIT_FAILED;
@@ -216,16 +327,19 @@ int verb_mount(int argc, char **argv)
                 r = EXIT_FAILED;
                 goto undo;
         }
+        record_mount(cfg);
         log_notice_id(MSGID_MOUNTED, "mounted %s on %s (upper %s, %zu lower layer%s, top %s)", name,
                       cfg->merged, cfg->upper, cfg->n_lowers, cfg->n_lowers == 1 ? "" : "s",
                       cfg->lowers[0]);
         test_stall("mounted");
         close_dirs(&d);
+        free_made_dirs(&d);
         instance_end(&run, false);
         return EXIT_OK;
 undo:
         close_dirs(&d);
         undo_dirs(cfg, &d);
+        free_made_dirs(&d);
         instance_end(&run, false);
         return r;
 }

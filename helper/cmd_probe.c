@@ -143,12 +143,22 @@ int verb_probe(int argc, char **argv)
         k = caps_drop(CAPS_READ);
         if (k < 0)
                 return log_error_errno(k, "dropping capabilities failed: %m"), EXIT_FAILED;
+        /* A relative path means relative to where we were started: setns()
+         * below moves our cwd to the new namespace's root. */
+        _cleanup_free_ char *target = NULL;
+        char cwd[PATH_MAX];
+        if (argv[optind][0] != '/' && strchr(argv[optind], '/') && getcwd(cwd, sizeof cwd))
+                k = asprintf(&target, "%s/%s", cwd, argv[optind]);
+        else
+                target = strdup(argv[optind]);
+        if (k < 0 || !target)
+                return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
         /* "mounted" means mounted in PID 1's namespace; unprivileged, we
          * answer for our own and the scan says what it could not see. */
         if (ns_enter_pid1_mnt() < 0)
                 log_debug("cannot join PID 1's mount namespace; probing from this one");
 
-        k = resolve_target(argv[optind], &t);
+        k = resolve_target(target, &t);
         if (k < 0)
                 return k == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
         if (watch) {

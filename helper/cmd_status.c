@@ -70,8 +70,9 @@ static void print_json(const overlay_config *cfg, const mount_entry *m, bool our
         fputc('}', stdout);
 }
 
-/* Returns: an exit status for this one instance. */
-static int status_one(const char *name, bool first)
+/* Returns: an exit status for this one instance; *printed is set once
+ * something is written (the JSON list needs its commas right). */
+static int status_one(const char *name, bool *printed)
 {
         _cleanup_config_ overlay_config *cfg = NULL;
         _cleanup_mount_entry_ mount_entry *m = NULL;
@@ -95,11 +96,12 @@ static int status_one(const char *name, bool first)
                 return log_error_errno(r, "scanning mount namespaces for %s failed: %m",
                                        cfg->merged), EXIT_FAILED;
         if (arg.json) {
-                if (!first)
+                if (*printed)
                         fputc(',', stdout);
                 print_json(cfg, m, ours, &copies);
         } else
                 print_human(cfg, m, ours, &copies);
+        *printed = true;
         probe_result_done(&copies);
         return EXIT_OK;
 }
@@ -176,8 +178,9 @@ int verb_status(int argc, char **argv)
         bool many = arg.json && (optind >= argc || n != 1);
         if (many)
                 fputs("{\"instances\":[", stdout);
+        bool printed = false;
         for (size_t i = 0; i < n; i++) {
-                r = status_one(names[i], i == 0);
+                r = status_one(names[i], &printed);
                 if (r > worst)
                         worst = r;
         }

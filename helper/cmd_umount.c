@@ -84,7 +84,7 @@ static int wait_or_report(const overlay_config *cfg, const probe_result *r, doub
         log_error_id(msgid, "%s %s from %s: %s%s; not unmounting lazily, Work left as it is. "
                      "Run 'overlay-helper probe %s' for details",
                      what, cfg->instance, cfg->merged,
-                     who && *who ? "held " : "held by something this scan cannot see",
+                     who && *who ? "holders: " : "held by something this scan cannot see",
                      who ? who : "", cfg->instance);
         return EXIT_BUSY;
 }
@@ -159,9 +159,14 @@ static int unmount_instance(const overlay_config *cfg, double wait, int *ret_n)
                 if (r < 0)
                         return log_error_errno(r, "umount2(%s) failed: %m", cfg->merged), EXIT_FAILED;
                 log_notice_id(MSGID_UNMOUNTED, "unmounted %s from %s", cfg->instance, cfg->merged);
-                /* Copies of a mount always get later unique ids than it. */
+                /* Copies of a mount always get later unique ids than it; but
+                 * only the mount we made ourselves (the record) rules out an
+                 * older overlay on the same Upper: for any other, scan all. */
+                uint64_t recorded;
                 devnum = m->devnum;
-                min_mnt_id = mounttab_have_statmount() ? m->mnt_id : 0;
+                min_mnt_id = mounttab_have_statmount() &&
+                                     instance_record_read(cfg->instance, &recorded) == 0 &&
+                                     recorded == m->mnt_id ? m->mnt_id : 0;
                 (*ret_n)++;
         }
         return confirm_no_ghost(cfg, devnum, min_mnt_id, deadline);
@@ -206,6 +211,8 @@ int verb_umount(int argc, char **argv)
         r = unmount_instance(run.cfg, wait, &n);
         if (r == EXIT_OK)
                 r = clean_work(run.cfg);
+        if (r == EXIT_OK)
+                instance_record_remove(name);
         if (r == EXIT_OK && n == 0)
                 log_info("%s is not mounted on %s; nothing to unmount", name, run.cfg->merged);
         instance_end(&run, r == EXIT_OK);
@@ -284,6 +291,8 @@ int verb_purge(int argc, char **argv)
                 r = empty_dir("Work", cfg->work);
         if (r == EXIT_OK)
                 r = empty_dir("Merged", cfg->merged);
+        if (r == EXIT_OK)
+                instance_record_remove(name);
         if (r == EXIT_OK)
                 log_notice_id(MSGID_PURGED, "purged %s: emptied %s, %s and %s", name, cfg->upper,
                               cfg->work, cfg->merged);

@@ -96,8 +96,10 @@ static int part_done(scan *s, int r)
                 s->n_denied++;
         else if (r == -ENOENT || r == -ESRCH)
                 s->maybe_gone = true;
-        else
+        else if (r == -ENOMEM)
                 return r;
+        else
+                s->n_denied++; /* ENOTCONN, ESTALE, EIO...: this part is unreadable, not fatal */
         return 0;
 }
 
@@ -110,7 +112,9 @@ static int on_target(int dirfd, const char *name, const holder_target *t)
         unsigned id_mask = t->unique_ids ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID;
         struct statx sx;
 
-        if (statx(dirfd, name, 0, t->n_mnt_ids > 0 ? id_mask : 0, &sx) < 0)
+        /* DONT_SYNC: the device and mount id need no fresh attributes, and
+         * a dead FUSE or NFS server must not stall or fail the scan. */
+        if (statx(dirfd, name, AT_STATX_DONT_SYNC, t->n_mnt_ids > 0 ? id_mask : 0, &sx) < 0)
                 return negative_errno();
         if (makedev(sx.stx_dev_major, sx.stx_dev_minor) == t->devnum)
                 return 1;

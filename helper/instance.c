@@ -1,4 +1,6 @@
 /* instance.c: see instance.h. */
+#include <fcntl.h>
+
 #include "caps.h"
 #include "instance.h"
 #include "lock.h"
@@ -100,4 +102,59 @@ void instance_end(instance_run *run, bool unlink_lock)
         run->lock_fd = -EBADF;
         if (run->cfg)
                 config_free(TAKE_PTR(run->cfg));
+}
+
+static char *record_path(const char *name)
+{
+        char *path = NULL;
+        return asprintf(&path, "%s/%s.mounted", arg.runtime_dir, name) < 0 ? NULL : path;
+}
+
+int instance_record_read(const char *name, uint64_t *ret_mnt_id)
+{
+        _cleanup_free_ char *path = record_path(name);
+        _cleanup_fclose_ FILE *f = NULL;
+        unsigned long long id;
+
+        if (!path)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f)
+                return -ENOENT;
+        if (fscanf(f, "%llu", &id) != 1 || id == 0)
+                return -ENOENT;
+        *ret_mnt_id = id;
+        return 0;
+}
+
+int instance_record_write(const char *name, uint64_t mnt_id)
+{
+        _cleanup_free_ char *path = record_path(name), *tmp = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd;
+
+        if (!path || asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        f = fdopen(fd, "we");
+        if (!f) {
+                close(fd);
+                return -ENOMEM;
+        }
+        fprintf(f, "%llu\n", (unsigned long long)mnt_id);
+        if (fflush(f) != 0 || rename(tmp, path) < 0) {
+                int r = negative_errno();
+                (void)unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+void instance_record_remove(const char *name)
+{
+        _cleanup_free_ char *path = record_path(name);
+        if (path)
+                (void)unlink(path);
 }

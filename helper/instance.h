@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -22,6 +23,17 @@ int instance_begin(const char *name, double wait_sec, bool take_lock, instance_r
 /* Releases the lock (removing its file when UNLINK_LOCK: the instance is
  * down) and frees the config. */
 void instance_end(instance_run *run, bool unlink_lock);
+
+/* The overlay this helper last mounted for the instance, by unique mount
+ * id, kept in RUNTIME_DIR/INSTANCE.mounted until an unmount has confirmed
+ * that no copy is left anywhere. While it names the mount being dealt with,
+ * any ghost must be a copy of that mount, so scans can skip older mounts;
+ * otherwise (a mount made by hand, a record lost) they read everything.
+ * Returns: 0 and *ret_mnt_id, or -ENOENT. */
+int instance_record_read(const char *name, uint64_t *ret_mnt_id);
+/* Returns: 0 or -errno. */
+int instance_record_write(const char *name, uint64_t mnt_id);
+void instance_record_remove(const char *name);
 
 /* Logs why NAME is not a valid instance name. Returns: EXIT_USAGE. */
 int log_bad_name(const char *name);

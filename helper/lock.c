@@ -4,36 +4,50 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "lock.h"
 #include "util.h"
 
 static void on_alarm(int sig _unused_) {}
 
+static double now_sec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* F_OFD_SETLKW has no timeout: an interval timer whose handler is installed
- * without SA_RESTART makes it return EINTR when the wait is over. */
-static int lock_wait(int fd, double wait_sec)
+ * without SA_RESTART makes it return EINTR. The timer repeats every 10 ms, so
+ * a tick that fires before the call starts to block is not lost; each EINTR
+ * checks the deadline. */
+static int lock_wait(int fd, double deadline)
 {
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
-        struct itimerval it = { 0 }, old_it;
+        struct itimerval it = { .it_interval = { .tv_usec = 10000 } }, old_it;
         int r;
 
         if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
                 return 0;
         if (errno != EAGAIN && errno != EACCES)
                 return negative_errno();
-        if (wait_sec <= 0)
+        if (now_sec() >= deadline)
                 return -EBUSY;
 
         sigemptyset(&sa.sa_mask);
-        it.it_value.tv_sec = (time_t)wait_sec;
-        it.it_value.tv_usec = (suseconds_t)((wait_sec - (double)(time_t)wait_sec) * 1e6);
-        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
-                it.it_value.tv_usec = 1;
-        sigaction(SIGALRM, &sa, &old_sa);
-        setitimer(ITIMER_REAL, &it, &old_it);
-        r = fcntl(fd, F_OFD_SETLKW, &fl) == 0 ? 0 : negative_errno();
+        it.it_value = it.it_interval;
+        if (sigaction(SIGALRM, &sa, &old_sa) < 0)
+                return negative_errno();
+        if (setitimer(ITIMER_REAL, &it, &old_it) < 0) {
+                r = negative_errno();
+                sigaction(SIGALRM, &old_sa, NULL);
+                return r;
+        }
+        do
+                r = fcntl(fd, F_OFD_SETLKW, &fl) == 0 ? 0 : negative_errno();
+        while (r == -EINTR && now_sec() < deadline);
         setitimer(ITIMER_REAL, &old_it, NULL);
         sigaction(SIGALRM, &old_sa, NULL);
         return r == -EINTR ? -EBUSY : r;
@@ -70,6 +84,7 @@ int lock_instance(const char *runtime_dir, const char *instance, double wait_sec
                 return negative_errno();
         if (asprintf(&path, "%s/%s.lock", runtime_dir, instance) < 0)
                 return -ENOMEM;
+        double deadline = now_sec() + (wait_sec > 0 ? wait_sec : 0);
 
         for (int tries = 0; tries < 100; tries++) {
                 _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -77,7 +92,7 @@ int lock_instance(const char *runtime_dir, const char *instance, double wait_sec
 
                 if (fd < 0)
                         return negative_errno();
-                r = lock_wait(fd, wait_sec);
+                r = lock_wait(fd, deadline);
                 if (r == -EBUSY) {
                         if (ret_holder)
                                 *ret_holder = read_holder(fd);

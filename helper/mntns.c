@@ -375,9 +375,13 @@ int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mn
         struct stat st;
         int r = -ENOSYS;
 
-        /* Without ptrace access to PID 1 (not root) its namespace stays unknown. */
+        /* Without ptrace access to PID 1 (not root) its namespace is unknown;
+         * an unprivileged probe then answers for its own (after the failed
+         * setns(), that is where it is). */
         if (stat("/proc/1/ns/mnt", &st) == 0)
                 b.init_ino = st.st_ino;
+        else if (stat("/proc/self/ns/mnt", &st) == 0)
+                b.init_ino = st.st_ino; /* not root: our own stands in for PID 1's */
         if (mounttab_have_statmount() && have_cap_sys_admin()) {
                 b.statmount = true;
                 r = scan_walk(&b);

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "kapi.h"
@@ -242,6 +243,10 @@ static bool write_all(int fd, const char *buf, size_t n)
         return true;
 }
 
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
 struct child_head {
         uint64_t ino;
         uint64_t id;
@@ -263,13 +268,35 @@ static _Noreturn void child_dump_ns(char *const *steps, bool send_table, int out
         struct stat st;
         ssize_t n;
 
+        /* The pin's path and the fd slot belong to other users, who can
+         * swap in a FIFO or a device between our readlink and this open: a
+         * stuck child dies of SIGALRM (counted as unreadable), and only an
+         * O_PATH open (no device open, no FIFO wait) checked to be nsfs is
+         * reopened for setns(). */
+        alarm(5);
         self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (self < 0)
                 _exit(errno);
         for (; *steps; steps++) {
+                struct statfs sfs;
+                char reopen[64];
+                int path_fd;
+
                 if (ns_fd >= 0)
                         close(ns_fd);
-                ns_fd = open(*steps, O_RDONLY | O_CLOEXEC);
+                path_fd = open(*steps, O_PATH | O_CLOEXEC);
+                if (path_fd < 0)
+                        _exit(errno);
+                if (fstatfs(path_fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC)
+                        _exit(EINVAL);
+                snprintf(reopen, sizeof reopen, "%d", path_fd);
+                ns_fd = openat(self, "fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (ns_fd < 0)
+                        _exit(errno);
+                int fd_dir = ns_fd;
+                ns_fd = openat(fd_dir, reopen, O_RDONLY | O_CLOEXEC);
+                close(fd_dir);
+                close(path_fd);
                 if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNS) < 0)
                         _exit(errno);
         }

@@ -161,6 +161,9 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
                 r = fs_config(fs_fd, FSCONFIG_SET_FD, key, NULL, dir_fd);
                 if (r != -EINVAL && r != -EOPNOTSUPP && r != -EBADF)
                         return r;
+                /* before 6.13: the refusal went to the context's log, where
+                 * it would be mistaken for the reason of a later failure */
+                free(read_fs_log(fs_fd));
                 *by_fd = false;
         }
         if (strlen(path) >= FSCONFIG_STRING_MAX)
@@ -302,16 +305,36 @@ static int mount_legacy(const overlay_config *cfg, int merged_fd, char **ret_det
         return 0;
 }
 
+/* fsopen("overlay") exists since 5.2, but "lowerdir+" only since 6.7, and
+ * before 6.5 overlayfs sat behind the VFS's legacy adapter, which accepts any
+ * key and fails only at CMD_CREATE; so ask the kernel once, explicitly.
+ * Returns: 1 the new API with lowerdir+, 0 not, -errno. */
+static int have_lowerdir_plus(void)
+{
+        static int cached = -1;
+        _cleanup_close_ int fs_fd = -EBADF;
+
+        if (cached >= 0)
+                return cached;
+        fs_fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+        if (fs_fd < 0)
+                return errno == ENOSYS || errno == ENODEV ? (cached = 0) : negative_errno();
+        if (fs_config(fs_fd, FSCONFIG_SET_FLAG, "overlay-helper-probe", NULL, 0) == 0)
+                return cached = 0; /* the legacy adapter takes anything */
+        cached = fs_config(fs_fd, FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
+        return cached;
+}
+
 int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
                   char **ret_detail)
 {
         *ret_detail = NULL;
         if (!getenv("OVERLAY_HELPER_NO_NEW_MOUNT_API")) {
-                int r = mount_new_api(cfg, upper_fd, work_fd, merged_fd, ret_detail);
-                /* ENOSYS: no fsopen(); EINVAL from "lowerdir+": before 6.7 */
-                if (r != -ENOSYS && !(r == -EINVAL && !*ret_detail))
+                int r = have_lowerdir_plus();
+                if (r < 0)
                         return r;
-                free(TAKE_PTR(*ret_detail));
+                if (r > 0)
+                        return mount_new_api(cfg, upper_fd, work_fd, merged_fd, ret_detail);
         }
         return mount_legacy(cfg, merged_fd, ret_detail);
 }

@@ -173,17 +173,21 @@ static bool keep_mount(const ns_mount *m, void *userdata)
         return is_copy(m, t) || (t->path && path_beneath(m->mountpoint, t->path));
 }
 
+static void probe_copy_done(probe_copy *c)
+{
+        strv_free(c->mountpoints);
+        strv_free(c->pinned_by);
+        strv_free(c->submounts);
+        for (size_t j = 0; j < c->n_processes; j++)
+                holder_done(&c->processes[j]);
+        free(c->processes);
+        *c = (probe_copy){ 0 };
+}
+
 void probe_result_done(probe_result *r)
 {
-        for (size_t i = 0; i < r->n_copies; i++) {
-                probe_copy *c = &r->copies[i];
-                strv_free(c->mountpoints);
-                strv_free(c->pinned_by);
-                strv_free(c->submounts);
-                for (size_t j = 0; j < c->n_processes; j++)
-                        holder_done(&c->processes[j]);
-                free(c->processes);
-        }
+        for (size_t i = 0; i < r->n_copies; i++)
+                probe_copy_done(&r->copies[i]);
         free(r->copies);
         *r = (probe_result){ 0 };
 }
@@ -221,8 +225,8 @@ static int add_processes(probe_copy *c, const scan_ctx *ctx, dev_t devnum, probe
                 holder h;
                 int k;
 
-                if (pm->inos[i] != c->ns_ino)
-                        continue;
+                if (pm->inos[i] != c->ns_ino || pm->pids[i] == getpid())
+                        continue; /* the probe itself holds nothing */
                 k = holder_inspect_target(pm->pids[i], &target, &h);
                 if (k == -ESRCH)
                         continue;
@@ -287,6 +291,8 @@ static int add_copy(const mnt_namespace *ns, const scan_ctx *ctx, probe_result *
 
         for (size_t i = 0; k >= 0 && i < ns->n_mounts; i++)
                 if (ns->mounts[i].mnt_id >= min_id && is_copy(&ns->mounts[i], t)) {
+                        if (t->devnum && ns->mounts[i].devnum != t->devnum)
+                                c.other_sb = true;
                         if (!devnum)
                                 devnum = ns->mounts[i].devnum;
                         k = strv_add(&c.mountpoints, ns->mounts[i].mountpoint);
@@ -308,8 +314,7 @@ static int add_copy(const mnt_namespace *ns, const scan_ctx *ctx, probe_result *
                 k = add_pins(&c, ctx->set, &ctx->pm);
         probe_copy *nc = k >= 0 ? realloc(r->copies, (r->n_copies + 1) * sizeof(c)) : NULL;
         if (!nc) {
-                probe_result tmp = { .copies = &c, .n_copies = 1 };
-                probe_result_done(&tmp); /* frees c's members; copies pointer is not ours */
+                probe_copy_done(&c);
                 return k < 0 ? k : -ENOMEM;
         }
         r->copies = nc;

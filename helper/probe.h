@@ -30,6 +30,8 @@ typedef struct probe_copy {
         uint64_t ns_id;
         ino_t ns_ino;
         bool init;          /* PID 1's namespace */
+        bool other_sb;      /* holds an overlay on the same layers with another superblock
+                             * than the target's devnum: a second live overlay */
         char **mountpoints; /* NULL-terminated: where the copy is mounted in it */
         char **pinned_by;   /* NULL-terminated: "bind:PATH", "fd:PID:N" */
         char **submounts;   /* NULL-terminated */

@@ -32,6 +32,18 @@ int watch_wait(const probe_result *r, double max_sec)
                         fds[n].fd = fd;
                         fds[n++].events = POLLIN;
                 }
+        /* a namespace kept only by an open fd ends when that process does */
+        for (size_t i = 0; r && i < r->n_copies && n < WATCH_MAX_FDS; i++)
+                for (char **p = r->copies[i].pinned_by; p && *p && n < WATCH_MAX_FDS; p++) {
+                        int pid, fd;
+                        if (sscanf(*p, "fd:%d:", &pid) != 1 || pid <= 0)
+                                continue;
+                        fd = (int)syscall(SYS_pidfd_open, pid, 0);
+                        if (fd < 0)
+                                continue;
+                        fds[n].fd = fd;
+                        fds[n++].events = POLLIN;
+                }
         k = poll(fds, n, timeout_ms);
         if (k < 0)
                 k = errno == EINTR ? 1 : negative_errno();

@@ -134,7 +134,7 @@ load helpers
     printf '[Overlay]\nLower=%s\n' "$T/no-such-lower" | write_conf broken
     run oh mount broken
     assert_failure 1
-    assert_output --partial "mounting overlay for broken"
+    assert_output --partial "Lower dir $T/no-such-lower of broken: No such file or directory"
     [ ! -e "$T/state/broken/upper" ]
     [ ! -e "$T/state/broken/work" ]
     [ ! -e "$T/state/broken/merged" ]
@@ -158,4 +158,17 @@ load helpers
     OVERLAY_HELPER_NO_STATMOUNT=1 run oh umount web
     assert_success
     refute_mounted "$T/state/web/merged"
+}
+
+@test "a mount the kernel refuses leaves no dir (or parent) it made behind" {
+    simple_instance web
+    oh mount web
+    # overlayfs cannot use another overlay as its upper layer
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\nMerged=%s\n' "$T/lower" \
+        "$T/state/web/merged/a/b/upper" "$T/state/web/merged/a/b/work" "$T/m2" | write_conf nested
+    run oh mount nested
+    assert_failure 1
+    assert_output --partial "mounting overlay for nested"
+    [ ! -e "$T/state/web/merged/a" ]
+    [ ! -e "$T/m2" ]
 }

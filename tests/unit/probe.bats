@@ -322,3 +322,26 @@ import json, sys
 d = json.load(sys.stdin)
 assert d['free'] is True and d['copies'] == [], d"
 }
+
+@test "an older ghost behind a hand-made mount: umount and mount both refuse" {
+    setup_web
+    pid=$(in_ns private sh -c "cd '$(M)' && exec sleep 300")
+    run oh umount web
+    assert_failure 3
+    # someone mounts the same layers by hand (the kernel only warns)
+    mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/state/web/upper,workdir=$T/state/web/work" "$(M)"
+    run oh mount web
+    assert_failure 3
+    assert_output --partial "another overlay on the same Upper"
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid sleep"
+    [ -d "$T/state/web/work/work" ]
+    run oh mount web
+    assert_failure 3
+    kill_wait "$pid"
+    run oh umount web
+    assert_success
+    run oh mount web
+    assert_success
+}

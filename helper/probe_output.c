@@ -3,6 +3,18 @@
 #include "probe_output.h"
 #include "util.h"
 
+/* Names and paths come from other users: a newline or an escape sequence
+ * in a file name must not forge a log line or drive the terminal. */
+static void put_safe(FILE *f, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)(s ? s : "?"); *p; p++) {
+                if (*p < 0x20 || *p == 0x7f || *p == '\\')
+                        fprintf(f, "\\x%02x", *p);
+                else
+                        fputc(*p, f);
+        }
+}
+
 static void json_strv(FILE *f, char **v)
 {
         fputc('[', f);
@@ -100,25 +112,39 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                         "UNIT", "REFS");
         for (size_t i = 0; i < r->n_copies; i++) {
                 const probe_copy *c = &r->copies[i];
-                fprintf(f, "%-12llu %-4s mounted on %s", (unsigned long long)c->ns_ino,
-                        c->init ? "yes" : "no", c->mountpoints[0]);
-                for (char **p = c->mountpoints + 1; *p; p++)
-                        fprintf(f, ", %s", *p);
+                fprintf(f, "%-12llu %-4s mounted on ", (unsigned long long)c->ns_ino,
+                        c->init ? "yes" : "no");
+                put_safe(f, c->mountpoints[0]);
+                for (char **p = c->mountpoints + 1; *p; p++) {
+                        fputs(", ", f);
+                        put_safe(f, *p);
+                }
                 fputc('\n', f);
                 for (size_t j = 0; j < c->n_processes; j++) {
                         const holder *h = &c->processes[j];
-                        fprintf(f, "%-12s %-4s %-7d %-16s %-24s", "", "", (int)h->pid,
-                                h->comm ? h->comm : "?", h->unit ? h->unit : "-");
+                        fprintf(f, "%-12s %-4s %-7d ", "", "", (int)h->pid);
+                        put_safe(f, h->comm);
+                        fprintf(f, "%*s", h->comm && strlen(h->comm) < 17 ? (int)(17 - strlen(h->comm)) : 1, "");
+                        put_safe(f, h->unit ? h->unit : "-");
+                        fprintf(f, "%*s", h->unit && strlen(h->unit) < 24 ? (int)(24 - strlen(h->unit)) : h->unit ? 0 : 23, "");
                         if (h->n_refs == 0)
                                 fputs(" (in the namespace)", f);
-                        for (size_t k = 0; k < h->n_refs; k++)
-                                fprintf(f, " %s", h->refs[k]);
+                        for (size_t k = 0; k < h->n_refs; k++) {
+                                fputc(' ', f);
+                                put_safe(f, h->refs[k]);
+                        }
                         fputc('\n', f);
                 }
-                for (char **p = c->pinned_by; p && *p; p++)
-                        fprintf(f, "%-12s %-4s pinned by %s\n", "", "", *p);
-                for (char **p = c->submounts; p && *p; p++)
-                        fprintf(f, "%-12s %-4s submount %s\n", "", "", *p);
+                for (char **p = c->pinned_by; p && *p; p++) {
+                        fprintf(f, "%-12s %-4s pinned by ", "", "");
+                        put_safe(f, *p);
+                        fputc('\n', f);
+                }
+                for (char **p = c->submounts; p && *p; p++) {
+                        fprintf(f, "%-12s %-4s submount ", "", "");
+                        put_safe(f, *p);
+                        fputc('\n', f);
+                }
         }
         if (r->n_unreadable)
                 fprintf(f, "note: %u processes or namespaces could not be inspected "
@@ -139,25 +165,36 @@ char *probe_describe(const probe_result *r)
                         fputs("; ", f);
                 if (c->init)
                         fprintf(f, "in PID 1's namespace");
-                else
-                        fprintf(f, "a copy in mnt:[%llu] at %s", (unsigned long long)c->ns_ino,
-                                c->mountpoints[0]);
-                for (char **p = c->pinned_by; p && *p; p++)
-                        fprintf(f, "%s%s", p == c->pinned_by ? " pinned by " : ", ", *p);
+                else {
+                        fprintf(f, "a copy in mnt:[%llu] at ", (unsigned long long)c->ns_ino);
+                        put_safe(f, c->mountpoints[0]);
+                }
+                for (char **p = c->pinned_by; p && *p; p++) {
+                        fputs(p == c->pinned_by ? " pinned by " : ", ", f);
+                        put_safe(f, *p);
+                }
                 if (c->n_processes)
                         fputc(':', f);
                 for (size_t j = 0; j < c->n_processes; j++) {
                         const holder *h = &c->processes[j];
-                        fprintf(f, "%s %d %s", j ? "," : "", (int)h->pid, h->comm ? h->comm : "?");
-                        if (h->unit)
-                                fprintf(f, " [%s]", h->unit);
-                        for (size_t k = 0; k < h->n_refs; k++)
-                                fprintf(f, "%s%s", k ? " " : " (", h->refs[k]);
+                        fprintf(f, "%s %d ", j ? "," : "", (int)h->pid);
+                        put_safe(f, h->comm);
+                        if (h->unit) {
+                                fputs(" [", f);
+                                put_safe(f, h->unit);
+                                fputc(']', f);
+                        }
+                        for (size_t k = 0; k < h->n_refs; k++) {
+                                fputs(k ? " " : " (", f);
+                                put_safe(f, h->refs[k]);
+                        }
                         if (h->n_refs)
                                 fputc(')', f);
                 }
-                for (char **p = c->submounts; p && *p; p++)
-                        fprintf(f, ", submount %s", *p);
+                for (char **p = c->submounts; p && *p; p++) {
+                        fputs(", submount ", f);
+                        put_safe(f, *p);
+                }
         }
         if (fclose(f) != 0) {
                 free(buf);

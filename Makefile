@@ -32,7 +32,8 @@ OBJS        := $(SRCS:helper/%.c=$(BUILD)/%.o)
 BIN         := $(BUILD)/overlay-helper
 
 DEB_PACKAGES := build-essential pkg-config libmount-dev libsystemd-dev libcap-ng-dev \
-                bats bats-support bats-assert util-linux psmisc systemd-container shellcheck
+                bats bats-support bats-assert util-linux psmisc systemd-container shellcheck \
+                valgrind python3 strace
 
 .PHONY: all deps check check-unit check-integration demo bench install uninstall clean lint valgrind
 
@@ -79,8 +80,10 @@ demo: deps
 	tests/demo.sh $(BIN)
 
 bench: deps
+	@command -v hyperfine >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine
 	$(MAKE) all
 	bench/run.sh $(BIN)
+	bench/probe.sh $(BIN)
 
 lint:
 	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash bench/*.sh .ci/run

@@ -213,11 +213,14 @@ static int refuse_live_copies(const overlay_config *cfg)
          * namespace's table stays off the common path. */
         if (asprintf(&scratch, "%s/work", cfg->work) < 0)
                 return log_error_errno(-ENOMEM, "out of memory"), EXIT_FAILED;
-        uint64_t recorded;
+        uint64_t recorded = 0;
+        bool have_record = instance_record_read(cfg->instance, &recorded) == 0;
         if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
-            instance_record_read(cfg->instance, &recorded) < 0)
+            !have_record)
                 return EXIT_OK;
-        r = probe_instance(cfg, 0, 0, &live);
+        /* The recorded mount passed this same check when it was made, so
+         * only it, its copies and what came after can be alive. */
+        r = probe_instance(cfg, 0, have_record ? recorded : 0, &live);
 
         if (r < 0)
                 return log_error_errno(r, "scanning mount namespaces for overlays on %s failed: %m",

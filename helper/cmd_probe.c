@@ -23,8 +23,16 @@ static int resolve_target(const char *input, probe_target *ret)
                 _cleanup_config_ overlay_config *cfg = NULL;
                 _cleanup_free_ char *error = NULL;
                 int r = config_load(arg.config_dir, arg.state_dir, input, &cfg, &error);
-                if (r == 0)
-                        return probe_target_for_instance(cfg, ret);
+                if (r == 0) {
+                        uint64_t recorded;
+                        r = probe_target_for_instance(cfg, ret);
+                        /* Copies of the mount the helper made, and any overlay
+                         * made on its layers since, have later ids: older
+                         * tables need no reading (see instance.h). */
+                        if (r == 0 && instance_record_read(cfg->instance, &recorded) == 0)
+                                ret->min_mnt_id = recorded;
+                        return r;
+                }
                 if (r != -ENOENT) {
                         log_error("%s", error ? error : "bad config");
                         return -EINVAL;

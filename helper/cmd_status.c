@@ -91,7 +91,9 @@ static int status_one(const char *name, bool *printed)
                        EXIT_FAILED;
         bool ours = m && overlay_is_instance(m, cfg);
         probe_result copies;
-        r = probe_instance(cfg, ours ? m->devnum : 0, 0, &copies);
+        uint64_t recorded = 0;
+        (void)instance_record_read(cfg->instance, &recorded);
+        r = probe_instance(cfg, ours ? m->devnum : 0, recorded, &copies);
         if (r < 0)
                 return log_error_errno(r, "scanning mount namespaces for %s failed: %m",
                                        cfg->merged), EXIT_FAILED;

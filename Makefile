@@ -86,8 +86,9 @@ bench: deps
 	bench/probe.sh $(BIN)
 
 lint:
-	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash bench/*.sh .ci/run
-	@for u in units/*.service; do [ -e "$$u" ] || continue; systemd-analyze verify "$$u" || exit 1; done
+	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash tests/integration/*.bash \
+	    tests/integration/*.sh bench/*.sh .ci/run
+	tests/integration/verify-units.sh
 
 valgrind: all
 	tests/valgrind.sh $(BIN)

@@ -28,20 +28,42 @@ bench_enter_namespace() {
         [[ $$ -eq 1 ]] || bench_die "expected to be PID 1 of a private PID namespace, am $$"
         [[ -n ${OH_BENCH_WS:-} && -d $OH_BENCH_WS ]] || bench_die "OH_BENCH_WS is not a dir"
         BENCH_WS=$OH_BENCH_WS
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
         return 0
     fi
     command -v unshare >/dev/null || bench_die "unshare (util-linux) is missing"
     local ws rc=0
     ws=$(mktemp -d /tmp/overlay-helper-bench.XXXXXX)
     # The namespace, and every mount in it, dies with its PID 1 however that
-    # ends; what is left on the host is this empty dir.
+    # ends; what is left on the host is this empty dir, removed on exit (a
+    # dying namespace may hold it as a mount point for a moment).
     # shellcheck disable=SC2064 # expand $ws now
-    trap "rmdir '$ws' 2>/dev/null || true" EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    trap "for _ in {1..50}; do rmdir '$ws' 2>/dev/null && break; sleep 0.1; done" EXIT
     OH_BENCH_INNER=1 OH_BENCH_WS=$ws \
-        unshare --mount --pid --fork --mount-proc --propagation private -- "$@" || rc=$?
+        unshare --mount --pid --fork --mount-proc --propagation private --kill-child=TERM -- "$@" &
+    BENCH_UNSHARE_PID=$!
+    # unshare ignores SIGINT and SIGTERM while it waits, and a signal sent to
+    # this script alone reaches neither it nor the namespace: pass it on to
+    # the namespace's PID 1 (the inner script), which cleans up and exits.
+    trap bench_stop_inner INT TERM
+    # wait returns early when a trapped signal arrives: wait again until
+    # unshare itself is gone.
+    while :; do
+        rc=0
+        wait "$BENCH_UNSHARE_PID" || rc=$?
+        kill -0 "$BENCH_UNSHARE_PID" 2> /dev/null || break
+    done
     exit "$rc"
+}
+
+bench_stop_inner() {
+    local inner
+    inner=$(cat "/proc/$BENCH_UNSHARE_PID/task/$BENCH_UNSHARE_PID/children" 2> /dev/null) || true
+    if [[ -n $inner ]]; then
+        # shellcheck disable=SC2086 # one PID, or none
+        kill -TERM $inner 2> /dev/null || true
+    fi
 }
 
 # PID 1 of a PID namespace ignores signals it has no handler for: without
@@ -58,9 +80,13 @@ bench_cleanup() {
 # bench_setup_workspace BIN: mounts the tmpfs workspace, makes the lower
 # layer and the instance config, and sets:
 #   BENCH_INSTANCE  the helper's instance name
-#   BENCH_LOWER, BENCH_UPPER, BENCH_WORK, BENCH_MERGED  the layer dirs, which
-#                   both tools use (the helper's config names the same ones)
-#   BENCH_UL_OPTS   util-linux's -o string for them
+#   BENCH_LOWER     the lower layer, which both tools mount
+#   BENCH_UPPER, BENCH_WORK, BENCH_MERGED  the helper's instance dirs
+#   BENCH_UL_MERGED, BENCH_UL_OPTS  util-linux's Merged and its -o string: its
+#                   own Upper and Work beside the helper's, on the same tmpfs.
+#                   Not the helper's: util-linux leaves Work/work behind, and
+#                   the helper takes a leftover Work/work as a sign that a copy
+#                   of its overlay may live, and scans every namespace for one.
 #   BENCH_BIN       the copy of BIN that is run
 #   BENCH_HELPER    the helper command line up to (not including) the verb
 bench_setup_workspace() {
@@ -69,7 +95,7 @@ bench_setup_workspace() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     mount -t tmpfs -o mode=0755 overlay-helper-bench "$BENCH_WS"
-    mkdir -p "$BENCH_WS"/{etc,state,run,lower,fill,inst/upper,inst/work,inst/merged}
+    mkdir -p "$BENCH_WS"/{etc,state,run,lower,fill} "$BENCH_WS"/{inst,ul}/{upper,work,merged}
     chmod 0755 "$BENCH_WS/etc"
     # A small lower layer: a few dirs and files, as a service root might have
     # at its top level. The cost of an overlay mount does not depend on it.
@@ -87,7 +113,8 @@ bench_setup_workspace() {
     chmod 0644 "$BENCH_WS/etc/$BENCH_INSTANCE.conf"
     # The helper mounts with MountFlags=nosuid,nodev by default; give
     # util-linux the same flags.
-    BENCH_UL_OPTS="nosuid,nodev,lowerdir=$BENCH_LOWER,upperdir=$BENCH_UPPER,workdir=$BENCH_WORK"
+    BENCH_UL_MERGED=$BENCH_WS/ul/merged
+    BENCH_UL_OPTS="nosuid,nodev,lowerdir=$BENCH_LOWER,upperdir=$BENCH_WS/ul/upper,workdir=$BENCH_WS/ul/work"
     # A copy: a rebuild of BIN during a run (others may be at work in the
     # tree) must neither break the run nor mix two builds in one report.
     cp -p -- "$bin" "$BENCH_WS/overlay-helper"
@@ -115,12 +142,19 @@ bench_fill_to() {
     local want=$1 have
     have=$(bench_mount_count)
     while ((have < want)); do
-        mkdir "$BENCH_WS/fill/$BENCH_FILL_NEXT"
-        mount -t tmpfs -o size=4k,mode=0755 fill "$BENCH_WS/fill/$BENCH_FILL_NEXT"
+        # Callers may run this in a subshell, which keeps no counter.
+        while [[ -e $BENCH_WS/fill/$BENCH_FILL_NEXT ]]; do
+            BENCH_FILL_NEXT=$((BENCH_FILL_NEXT + 1))
+        done
+        mkdir "$BENCH_WS/fill/$BENCH_FILL_NEXT" || bench_die "mkdir of a filler mount point failed"
+        mount -t tmpfs -o size=4k,mode=0755 fill "$BENCH_WS/fill/$BENCH_FILL_NEXT" ||
+            bench_die "mounting filler tmpfs $BENCH_FILL_NEXT failed"
         BENCH_FILL_NEXT=$((BENCH_FILL_NEXT + 1))
         have=$((have + 1))
     done
-    bench_mount_count
+    have=$(bench_mount_count)
+    ((have >= want)) || bench_die "wanted $want mounts, have $have"
+    echo "$have"
 }
 
 # bench_check_tools: one cycle of each tool, checked, before anything is
@@ -128,11 +162,11 @@ bench_fill_to() {
 bench_check_tools() {
     local before
     before=$(bench_mount_count)
-    mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_MERGED" ||
+    mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_UL_MERGED" ||
         bench_die "util-linux mount of the overlay failed"
-    [[ $(findmnt -n -o FSTYPE --mountpoint "$BENCH_MERGED") == overlay ]] ||
-        bench_die "util-linux mount did not mount an overlay on $BENCH_MERGED"
-    umount "$BENCH_MERGED" || bench_die "util-linux umount failed"
+    [[ $(findmnt -n -o FSTYPE --mountpoint "$BENCH_UL_MERGED") == overlay ]] ||
+        bench_die "util-linux mount did not mount an overlay on $BENCH_UL_MERGED"
+    umount "$BENCH_UL_MERGED" || bench_die "util-linux umount failed"
     "${BENCH_HELPER[@]}" -q mount "$BENCH_INSTANCE" || bench_die "overlay-helper mount failed"
     [[ $(findmnt -n -o FSTYPE --mountpoint "$BENCH_MERGED") == overlay ]] ||
         bench_die "overlay-helper mount did not mount an overlay on $BENCH_MERGED"

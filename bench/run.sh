@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/run.sh BIN: what a full `overlay-helper mount` + `overlay-helper
 # umount` cycle costs next to util-linux's `mount -t overlay` + `umount` on
-# the same layer dirs, as the namespace grows from ~20 to 1,000 mounts.
+# the same lower layer, as the namespace grows from ~20 to 1,000 mounts.
 #
 # Run as root (`sudo make bench`). Everything happens in private mount and PID
 # namespaces on a tmpfs; the host's mount table is never touched. Prints a
@@ -68,8 +68,8 @@ fi
 set_variant() {
     case $1 in
         util)
-            CYCLE_A=(mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_MERGED")
-            CYCLE_B=(umount "$BENCH_MERGED")
+            CYCLE_A=(mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_UL_MERGED")
+            CYCLE_B=(umount "$BENCH_UL_MERGED")
             ;;
         helper | nostatmount)
             CYCLE_A=("${BENCH_HELPER[@]}" mount "$BENCH_INSTANCE")
@@ -196,6 +196,7 @@ measure() {
     done
     [[ $(bench_mount_count) -eq $have ]] || bench_die "the mount count drifted during the N=$n runs"
     ! mountpoint -q "$BENCH_MERGED" || bench_die "$BENCH_MERGED is still mounted after the N=$n runs"
+    ! mountpoint -q "$BENCH_UL_MERGED" || bench_die "$BENCH_UL_MERGED is still mounted after the N=$n runs"
 }
 
 # cross_check N: hyperfine's median µs per `A && B` for util, helper and
@@ -203,7 +204,7 @@ measure() {
 cross_check() {
     local n=$1 q_util q_h q_helper q_nosm name med
     bench_note "N=$n: hyperfine cross-check, $HF_RUNS runs of each"
-    q_util="$(printf '%q ' mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_MERGED")&& $(printf '%q ' umount "$BENCH_MERGED")"
+    q_util="$(printf '%q ' mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_UL_MERGED")&& $(printf '%q ' umount "$BENCH_UL_MERGED")"
     q_h="$(printf '%q ' "${BENCH_HELPER[@]}")"
     q_helper="$q_h mount $BENCH_INSTANCE 2>/dev/null && $q_h umount $BENCH_INSTANCE 2>/dev/null"
     q_nosm="OVERLAY_HELPER_NO_STATMOUNT=1 $q_h mount $BENCH_INSTANCE 2>/dev/null && OVERLAY_HELPER_NO_STATMOUNT=1 $q_h umount $BENCH_INSTANCE 2>/dev/null"
@@ -248,8 +249,9 @@ echo "- method: per size, $REPS loops; each loop runs $CYCLES cycles of every va
 echo "  blocks of $BLOCK, after $WARMUP warm-up cycles. A loop's figure is its mean µs per cycle; shown"
 echo "  is the median over the $REPS loops (and the min-max). Each command is a separate process started"
 echo "  by bash (fork + exec + loader), for every variant."
-echo "- layers: one lower dir (16 dirs, 16 files) on tmpfs; both tools mount the same Lower, Upper,"
-echo "  Work and Merged dirs with nosuid,nodev; filler mounts are 4 KiB tmpfs mounts."
+echo "- layers: one lower dir (16 dirs, 16 files) on tmpfs, which both tools mount with nosuid,nodev;"
+echo "  each has its own Upper, Work and Merged beside the other's on that tmpfs. Filler mounts are"
+echo "  4 KiB tmpfs mounts."
 echo
 echo "### Full cycle, µs (median; min-max over the $REPS loops)"
 echo

@@ -55,10 +55,15 @@ echo '| mounts | command | syscalls | opens of a mountinfo | opens of /proc/PID/
 echo '| ---: | --- | ---: | ---: | ---: | --- |'
 for n in ${BENCH_SIZES:-20 1000}; do
     have=$(bench_fill_to "$n")
-    count "util-linux mount" "$have" mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_MERGED"
-    count "util-linux umount" "$have" umount "$BENCH_MERGED"
+    count "util-linux mount" "$have" mount -t overlay overlay -o "$BENCH_UL_OPTS" "$BENCH_UL_MERGED"
+    count "util-linux umount" "$have" umount "$BENCH_UL_MERGED"
     count "overlay-helper mount" "$have" "${BENCH_HELPER[@]}" mount "$BENCH_INSTANCE"
     count "overlay-helper umount" "$have" "${BENCH_HELPER[@]}" umount "$BENCH_INSTANCE"
+    # A Work/work left behind (a crash, or a copy alive somewhere) makes
+    # mount scan every namespace for a live copy before it mounts.
+    mkdir -m 000 "$BENCH_WORK/work"
+    count "overlay-helper mount, Work/work left over" "$have" "${BENCH_HELPER[@]}" mount "$BENCH_INSTANCE"
+    count "overlay-helper umount (after that)" "$have" "${BENCH_HELPER[@]}" umount "$BENCH_INSTANCE"
     export OVERLAY_HELPER_NO_STATMOUNT=1
     count "overlay-helper mount, no statmount" "$have" "${BENCH_HELPER[@]}" mount "$BENCH_INSTANCE"
     count "overlay-helper umount, no statmount" "$have" "${BENCH_HELPER[@]}" umount "$BENCH_INSTANCE"

@@ -1,5 +1,6 @@
 /* cmd_umount.c: the umount and purge verbs. */
 #include <fcntl.h>
+#include <signal.h>
 #include <time.h>
 
 #include "dlib.h"
@@ -38,6 +39,20 @@ static char *own_unit(void)
         return unit;
 }
 
+static bool ignores_sigterm(pid_t pid)
+{
+        char path[64], line[256];
+        _cleanup_fclose_ FILE *f = NULL;
+        unsigned long long mask;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "SigIgn: %llx", &mask) == 1)
+                        return mask & (1ULL << (SIGTERM - 1));
+        return false;
+}
+
 /* A holder in our own unit is a leftover service process that systemd only
  * kills after ExecStopPost= returns (KillMode=process or mixed): waiting for
  * it would wait for ourselves. Returns: the first such holder, or NULL. */
@@ -65,12 +80,19 @@ static int wait_or_report(const overlay_config *cfg, const probe_result *r, doub
         const holder *own = own_unit_holder(r, unit);
 
         if (own) {
+                /* systemd runs ExecStopPost= once the main process is gone:
+                 * a child that ignores SIGTERM outlives it even under
+                 * KillMode=control-group, until the final SIGKILL. */
+                bool ignores_term = ignores_sigterm(own->pid);
                 log_error_id(msgid, "%s %s: PID %d (%s) still holds it and runs in this very unit "
-                             "%s, which systemd stops only after ExecStopPost= returns; not "
-                             "waiting for it. Fix the unit: KillMode=control-group, or mount the "
-                             "overlay from overlay-helper@%s.service ordered after the service",
-                             what, cfg->instance, (int)own->pid, own->comm ? own->comm : "?",
-                             unit, cfg->instance);
+                             "%s, which systemd %s; not waiting for it. Fix the unit: %s"
+                             "mount the overlay from overlay-helper@%s.service ordered after "
+                             "the service",
+                             what, cfg->instance, (int)own->pid, own->comm ? own->comm : "?", unit,
+                             ignores_term ? "kills only after ExecStopPost= returns (it ignores "
+                                            "SIGTERM)"
+                                          : "stops only after ExecStopPost= returns",
+                             ignores_term ? "" : "KillMode=control-group, or ", cfg->instance);
                 return EXIT_BUSY;
         }
         if (left > 0) {

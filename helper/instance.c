@@ -64,6 +64,11 @@ int instance_begin(const char *name, double wait_sec, bool take_lock, instance_r
                 return log_error_errno(r, "dropping capabilities failed: %m"), EXIT_FAILED;
         if (enter_pid1_namespace() < 0)
                 return EXIT_FAILED;
+        /* setns() moved cwd to /, but a unit without sandboxing runs its "+"
+         * lines in PID 1's namespace already, with WorkingDirectory= perhaps
+         * inside the very overlay we are asked to unmount. */
+        if (chdir("/") < 0)
+                return log_error_errno(negative_errno(), "chdir(\"/\") failed: %m"), EXIT_FAILED;
 
         r = config_load(arg.config_dir, arg.state_dir, name, &run->cfg, &error);
         if (r < 0)

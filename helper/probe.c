@@ -208,17 +208,23 @@ typedef struct scan_ctx {
         uint64_t *copy_ids;
         size_t n_copy_ids;
         uint64_t min_id;
+        bool init_has_copy;
 } scan_ctx;
 
 static int add_processes(probe_copy *c, const scan_ctx *ctx, dev_t devnum, probe_result *r)
 {
         const pid_map *pm = &ctx->pm;
+        /* While the target is mounted in PID 1's namespace, being in some
+         * namespace is not what blocks its unmount (a slave copy receives
+         * it; a private one turns into a ghost, listed once it is one):
+         * only references count. */
+        bool refs_only = c->init || ctx->init_has_copy;
         const holder_target target = {
                 .devnum = devnum,
                 .mnt_ids = ctx->copy_ids,
                 .n_mnt_ids = ctx->n_copy_ids,
                 .unique_ids = ctx->set->used_statmount,
-                .unit_if_held = c->init,
+                .unit_if_held = refs_only,
         };
 
         for (size_t i = 0; i < pm->n; i++) {
@@ -232,13 +238,12 @@ static int add_processes(probe_copy *c, const scan_ctx *ctx, dev_t devnum, probe
                         continue;
                 if (k == -EACCES) {
                         r->n_unreadable++;
-                        if (c->init)
+                        if (refs_only)
                                 continue;
                         h = (holder){ .pid = pm->pids[i] };
                 } else if (k < 0)
                         return k;
-                /* In PID 1's namespace only a reference holds the mount. */
-                if (c->init && h.n_refs == 0) {
+                if (refs_only && h.n_refs == 0) {
                         holder_done(&h);
                         continue;
                 }
@@ -331,6 +336,8 @@ static int collect_copy_ids(scan_ctx *ctx)
                 for (size_t j = 0; j < ns->n_mounts; j++) {
                         if (ns->mounts[j].mnt_id < ctx->min_id || !is_copy(&ns->mounts[j], ctx->t))
                                 continue;
+                        if (ns->init)
+                                ctx->init_has_copy = true;
                         uint64_t *ids = realloc(ctx->copy_ids, (ctx->n_copy_ids + 1) * sizeof(uint64_t));
                         if (!ids)
                                 return -ENOMEM;

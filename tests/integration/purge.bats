@@ -81,6 +81,15 @@ load helpers
     assert_success
     c sh -c "echo keep > $(merged ghostp)/keep.txt"
     c systemd-run --quiet --unit=oh-ghostp.service -p MountFlags=private sleep infinity
+    # systemd-run returns once the unit is forked, maybe before its private
+    # namespace exists: wait until its process runs sleep in a namespace of its own.
+    local pid=""
+    for _ in $(seq 300); do
+        pid=$(c systemctl show -P MainPID oh-ghostp.service)
+        [ "${pid:-0}" != 0 ] && [ "$(c cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] &&
+            [ "$(c readlink "/proc/$pid/ns/mnt")" != "$(c readlink /proc/1/ns/mnt)" ] && break
+        sleep 0.01
+    done
     run c overlay-helper purge ghostp
     assert_failure 3
     assert_output --partial "oh-ghostp.service"

@@ -200,6 +200,12 @@ own_unit_holder() {
     assert_success
     c systemd-run --quiet --unit=oh-ghost.service -p MountFlags=private sleep infinity
     pid=$(prop oh-ghost.service MainPID)
+    # systemd-run returns once the unit is forked: wait for sleep in its own namespace
+    for _ in $(seq 300); do
+        [ "$(c cat "/proc/$pid/comm" 2>/dev/null)" = sleep ] &&
+            [ "$(c readlink "/proc/$pid/ns/mnt")" != "$(c readlink /proc/1/ns/mnt)" ] && break
+        sleep 0.01
+    done
     run c overlay-helper umount ghost
     assert_failure 3
     assert_output --partial "$pid"

@@ -16,7 +16,7 @@ CFLAGS      ?= -O2 -g
 # libmount and libsystemd are dlopen()ed on first use (see helper/dlib.h): only
 # their headers are needed at build time. libcap-ng is linked statically (its
 # .a ships in libcap-ng-dev): one shared object fewer to load saves ~0.2 ms of
-# every start, which is most of a mount's cost (docs/PERFORMANCE.md).
+# start (measured 0-0.2 ms, within the noise of a shared VM; docs/PERFORMANCE.md).
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags mount libsystemd libcap-ng 2>/dev/null)
 PKG_LIBS    := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null) -Wl,-Bdynamic
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -1,8 +1,9 @@
 /* caps.h: dropping to the capabilities a command needs (libcap-ng).
  *
  * Promises: caps_drop() leaves exactly the listed capabilities in the
- * effective and permitted sets, clears the bounding and ambient sets, and sets
- * no_new_privs; run without capabilities (a non-root probe) it does nothing. */
+ * effective and permitted sets (inheritable cleared) and sets no_new_privs,
+ * so nothing can be regained; the helper never execs, so the bounding set is
+ * left alone. Run without capabilities (a non-root probe) it does nothing. */
 #pragma once
 
 enum caps_set {

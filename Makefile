@@ -15,8 +15,8 @@ CC          ?= cc
 CFLAGS      ?= -O2 -g
 # libmount and libsystemd are dlopen()ed on first use (see helper/dlib.h): only
 # their headers are needed at build time. libcap-ng is linked statically (its
-# .a ships in libcap-ng-dev): one shared object fewer to load saves ~0.2 ms of
-# start (measured 0-0.2 ms, within the noise of a shared VM; docs/PERFORMANCE.md).
+# .a ships in libcap-ng-dev): one shared object fewer to load at every start
+# (measured 0-0.2 ms, within the noise of a shared VM; docs/PERFORMANCE.md).
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags mount libsystemd libcap-ng 2>/dev/null)
 PKG_LIBS    := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null) -Wl,-Bdynamic
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -84,6 +84,8 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh $(BIN)
 	bench/probe.sh $(BIN)
+	bench/probe-walk.sh $(BIN)
+	bench/stop-time.sh $(BIN)
 
 lint:
 	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash tests/integration/*.bash \

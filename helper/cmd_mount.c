@@ -14,8 +14,6 @@
 #include "util.h"
 #include "verbs.h"
 
-int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
-
 /* Returns: EXIT_OK with *ret_name set, or the exit status to stop with
  * (a --help prints and returns -1). */
 int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name)
@@ -56,6 +54,16 @@ int parse_instance_args(int argc, char **argv, double *ret_wait, const char **re
                 return usage_error(verb, "takes one INSTANCE, got also '%s'", argv[optind + 1]);
         *ret_name = argv[optind];
         return EXIT_OK;
+}
+
+int instance_verb_start(int argc, char **argv, double *ret_wait, instance_run *run)
+{
+        const char *name;
+        int r = parse_instance_args(argc, argv, ret_wait, &name);
+
+        if (r != EXIT_OK)
+                return r;
+        return instance_begin(name, *ret_wait, true, run);
 }
 
 typedef struct made_dirs {
@@ -292,12 +300,10 @@ int verb_mount(int argc, char **argv)
         bool already;
         int r;
 
-        r = parse_instance_args(argc, argv, &wait, &name);
+        r = instance_verb_start(argc, argv, &wait, &run);
         if (r != EXIT_OK)
                 return r < 0 ? EXIT_OK : r;
-        r = instance_begin(name, wait, true, &run);
-        if (r != EXIT_OK)
-                return r;
+        name = run.name;
         const overlay_config *cfg = run.cfg;
 
         r = check_merged(cfg, &already);

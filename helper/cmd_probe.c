@@ -49,13 +49,6 @@ static int resolve_target(const char *input, probe_target *ret)
         return r;
 }
 
-static double now_sec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static char *watch_line(const probe_result *r)
 {
         _cleanup_free_ char *holders = probe_holders_line(r);

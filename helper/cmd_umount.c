@@ -15,14 +15,6 @@
 #include "verbs.h"
 #include "watch.h"
 
-int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
-
-static double now_sec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* While something holds the overlay: with time left, sleep until a holder
  * exits or a mount table changes (never a blind retry) and return 1; else
@@ -223,12 +215,10 @@ int verb_umount(int argc, char **argv)
         double wait;
         int r, n;
 
-        r = parse_instance_args(argc, argv, &wait, &name);
+        r = instance_verb_start(argc, argv, &wait, &run);
         if (r != EXIT_OK)
                 return r < 0 ? EXIT_OK : r;
-        r = instance_begin(name, wait, true, &run);
-        if (r != EXIT_OK)
-                return r;
+        name = run.name;
 
         r = unmount_instance(run.cfg, wait, &n);
         if (r == EXIT_OK)
@@ -273,12 +263,10 @@ int verb_purge(int argc, char **argv)
         double wait;
         int r, n;
 
-        r = parse_instance_args(argc, argv, &wait, &name);
+        r = instance_verb_start(argc, argv, &wait, &run);
         if (r != EXIT_OK)
                 return r < 0 ? EXIT_OK : r;
-        r = instance_begin(name, wait, true, &run);
-        if (r != EXIT_OK)
-                return r;
+        name = run.name;
         const overlay_config *cfg = run.cfg;
 
         /* Deleting through a live overlay writes whiteouts into Upper that

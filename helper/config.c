@@ -507,13 +507,6 @@ int config_load(const char *config_dir, const char *state_dir, const char *insta
         return r;
 }
 
-static void strv_free(char **l)
-{
-        for (char **s = l; s && *s; s++)
-                free(*s);
-        free(l);
-}
-
 void config_free(overlay_config *c)
 {
         if (!c)

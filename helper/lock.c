@@ -11,13 +11,6 @@
 
 static void on_alarm(int sig _unused_) {}
 
-static double now_sec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* F_OFD_SETLKW has no timeout: an interval timer whose handler is installed
  * without SA_RESTART makes it return EINTR. The timer repeats every 10 ms, so
  * a tick that fires before the call starts to block is not lost; each EINTR

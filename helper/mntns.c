@@ -68,6 +68,8 @@ void mntns_set_done(mntns_set *s)
         for (size_t i = 0; i < s->n_pins; i++)
                 free(s->pins[i].mountpoint);
         free(s->pins);
+        free(s->pids);
+        free(s->pid_ns);
         *s = (mntns_set){};
 }
 

@@ -52,6 +52,11 @@ typedef struct mntns_set {
         size_t n_pins;
         unsigned n_unreadable;  /* namespaces or processes we could not inspect */
         bool used_statmount;
+        /* Where the scan went through /proc anyway: every process and its
+         * namespace, as mntns_pid_map() would give them (else n_pids 0). */
+        pid_t *pids;
+        ino_t *pid_ns;
+        size_t n_pids;
 } mntns_set;
 
 /* Which mounts to keep: return true to keep M. */

@@ -48,12 +48,6 @@ typedef struct proc_scan {
         size_t next_pin; /* pins before it are resolved */
 } proc_scan;
 
-static void strv_free(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
 static void strv_freep(char ***v) { strv_free(*v); }
 
 static pid_t parse_pid(const char *s)
@@ -202,6 +196,18 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
         return r < 0 ? r : mntns_parse_mountinfo(f, ps->b, ns);
 }
 
+/* Keeps the pid -> namespace map this pass reads anyway, so that the caller
+ * need not read every link a second time (mntns_pid_map). */
+static int remember_pid(mntns_set *s, pid_t pid, ino_t ino)
+{
+        if (mntns_grow((void **)&s->pids, s->n_pids, sizeof(*s->pids)) < 0 ||
+            mntns_grow((void **)&s->pid_ns, s->n_pids, sizeof(*s->pid_ns)) < 0)
+                return -ENOMEM;
+        s->pids[s->n_pids] = pid;
+        s->pid_ns[s->n_pids++] = ino;
+        return 0;
+}
+
 static int scan_processes(proc_scan *ps)
 {
         _cleanup_(closedirp) DIR *proc = opendir("/proc");
@@ -221,8 +227,11 @@ static int scan_processes(proc_scan *ps)
                 r = read_ns_link(dirfd(proc), path, &ino);
                 if (r < 0)
                         r = tolerate(ps->b, r);
-                else if (!known_find(ps, ino))
-                        r = read_pid_table(ps, dirfd(proc), pid, ino);
+                else {
+                        r = remember_pid(&ps->b->set, pid, ino);
+                        if (r >= 0 && !known_find(ps, ino))
+                                r = read_pid_table(ps, dirfd(proc), pid, ino);
+                }
                 if (r < 0)
                         return r;
         }

@@ -28,13 +28,6 @@ static int strv_add(char ***v, const char *s)
         return nv[n] ? 0 : -ENOMEM;
 }
 
-static void strv_free(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
 void probe_target_done(probe_target *t)
 {
         free(t->input);
@@ -364,7 +357,10 @@ int probe_scan(const probe_target *t, probe_result *ret)
         k = collect_copy_ids(&ctx);
         /* The common answer on the mount/umount path is "no copy anywhere":
          * then no process needs to be looked at. */
-        if (k >= 0 && ctx.n_copy_ids > 0)
+        if (k >= 0 && ctx.n_copy_ids > 0 && set.n_pids > 0) {
+                ctx.pm = (pid_map){ TAKE_PTR(set.pids), TAKE_PTR(set.pid_ns), set.n_pids };
+                set.n_pids = 0;
+        } else if (k >= 0 && ctx.n_copy_ids > 0)
                 k = mntns_pid_map(&ctx.pm.pids, &ctx.pm.inos, &ctx.pm.n, &unreadable);
         r.n_unreadable = set.n_unreadable + unreadable;
         for (size_t i = 0; k >= 0 && i < set.n_ns; i++)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -59,4 +60,20 @@ static inline void closedirp(DIR **d)
 {
         if (*d)
                 closedir(*d);
+}
+
+/* Frees a NULL-terminated string array and its strings. */
+static inline void strv_free(char **v)
+{
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* CLOCK_MONOTONIC in seconds: for deadlines and --watch timestamps. */
+static inline double now_sec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

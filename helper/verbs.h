@@ -62,6 +62,15 @@ int parse_seconds(const char *s, double *ret);
  * (SIGSTOP) at STAGE, so tests can kill -9 it at a known point. */
 void test_stall(const char *stage);
 
+/* The options and INSTANCE of mount, umount and purge (--wait and the
+ * common ones). Returns: EXIT_OK, -1 after --help, or an exit status. */
+int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
+
+struct instance_run;
+/* parse_instance_args(), then instance_begin() with the lock.
+ * Returns: EXIT_OK with RUN held, -1 after --help, or an exit status. */
+int instance_verb_start(int argc, char **argv, double *ret_wait, struct instance_run *run);
+
 int verb_mount(int argc, char **argv);
 int verb_umount(int argc, char **argv);
 int verb_purge(int argc, char **argv);

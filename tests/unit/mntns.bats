@@ -74,20 +74,7 @@ fd_is() {
     [ "$(readlink "/proc/$1/fd/$2" 2>/dev/null)" = "$3" ]
 }
 
-# A namespace no process is in, pinned by a bind mount of its file at $1
-# (then runs the rest of the arguments in it). The kernel refuses the bind
-# (EINVAL) unless the new namespace's id is above the binder's, and 6.18
-# hands ids out in per-CPU batches: on the wrong CPU a new namespace gets a
-# lower id. Some CPU holds the newest batch, so try each.
-pin_ns() {
-    local c file=$1
-    shift
-    for c in $(seq 0 $(($(nproc) - 1))); do
-        taskset -c "$c" unshare --mount="$file" --propagation private "${@:-true}" \
-            2>/dev/null && return 0
-    done
-    unshare --mount="$file" --propagation private "${@:-true}"
-}
+# pin_ns (helpers.bash): a namespace no process is in, pinned by a bind mount.
 
 # A private tmpfs at $T/pins (the kernel refuses a namespace file bind on a
 # shared mount) with empty files to bind onto.

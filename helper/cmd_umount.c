@@ -88,7 +88,10 @@ static int wait_or_report(const overlay_config *cfg, const probe_result *r, doub
                 return EXIT_BUSY;
         }
         if (left > 0) {
-                int k = watch_wait(r, left);
+                /* Holders' exits and our own mount table wake us at once; an
+                 * unmount inside another namespace signals nothing here, so
+                 * look again at least every second. */
+                int k = watch_wait(r, left < 1.0 ? left : 1.0);
                 if (k < 0)
                         return log_error_errno(k, "waiting for holders of %s failed: %m",
                                                cfg->merged), EXIT_FAILED;

@@ -208,7 +208,12 @@ static int remember_pid(mntns_set *s, pid_t pid, ino_t ino)
         return 0;
 }
 
-static int scan_processes(proc_scan *ps)
+/* Calls FN for every process with its mount namespace's inode, or with the
+ * -errno of reading that link (the process may be gone, or not ours to see).
+ * Returns: 0, or the first negative FN returned. */
+typedef int (*pid_ns_fn)(int proc_fd, pid_t pid, ino_t ino, int link_error, void *userdata);
+
+static int for_each_pid_ns(pid_ns_fn fn, void *userdata)
 {
         _cleanup_(closedirp) DIR *proc = opendir("/proc");
         struct dirent *de;
@@ -218,24 +223,36 @@ static int scan_processes(proc_scan *ps)
         while ((de = readdir(proc))) {
                 pid_t pid = parse_pid(de->d_name);
                 char path[32];
-                ino_t ino;
+                ino_t ino = 0;
                 int r;
 
                 if (pid == 0)
                         continue;
                 snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
                 r = read_ns_link(dirfd(proc), path, &ino);
-                if (r < 0)
-                        r = tolerate(ps->b, r);
-                else {
-                        r = remember_pid(&ps->b->set, pid, ino);
-                        if (r >= 0 && !known_find(ps, ino))
-                                r = read_pid_table(ps, dirfd(proc), pid, ino);
-                }
+                r = fn(dirfd(proc), pid, ino, r < 0 ? r : 0, userdata);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int scan_one_process(int proc_fd, pid_t pid, ino_t ino, int link_error, void *userdata)
+{
+        proc_scan *ps = userdata;
+        int r;
+
+        if (link_error < 0)
+                return tolerate(ps->b, link_error);
+        r = remember_pid(&ps->b->set, pid, ino);
+        if (r >= 0 && !known_find(ps, ino))
+                r = read_pid_table(ps, proc_fd, pid, ino);
+        return r;
+}
+
+static int scan_processes(proc_scan *ps)
+{
+        return for_each_pid_ns(scan_one_process, ps);
 }
 
 static bool write_all(int fd, const char *buf, size_t n)
@@ -588,40 +605,35 @@ int mntns_fd_pins(ino_t ns_ino, char ***ret_pins)
         return 0;
 }
 
+struct pid_map_ctx {
+        mntns_set set; /* only its pid map is used */
+        unsigned unreadable;
+};
+
+static int map_one_process(int proc_fd _unused_, pid_t pid, ino_t ino, int link_error,
+                           void *userdata)
+{
+        struct pid_map_ctx *ctx = userdata;
+
+        if (link_error == -EACCES || link_error == -EPERM)
+                ctx->unreadable++;
+        if (link_error < 0)
+                return 0; /* gone meanwhile (ENOENT, ESRCH), or a zombie */
+        return remember_pid(&ctx->set, pid, ino);
+}
+
 int mntns_pid_map(pid_t **ret_pids, ino_t **ret_inos, size_t *ret_n, unsigned *ret_unreadable)
 {
-        _cleanup_(closedirp) DIR *proc = opendir("/proc");
-        _cleanup_free_ pid_t *pids = NULL;
-        _cleanup_free_ ino_t *inos = NULL;
-        unsigned unreadable = 0;
-        struct dirent *de;
-        size_t n = 0;
+        struct pid_map_ctx ctx = { 0 };
+        int r = for_each_pid_ns(map_one_process, &ctx);
 
-        if (!proc)
-                return negative_errno();
-        while ((de = readdir(proc))) {
-                pid_t pid = parse_pid(de->d_name);
-                char path[32];
-                ino_t ino;
-                int r;
-
-                if (pid == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
-                r = read_ns_link(dirfd(proc), path, &ino);
-                if (r == -EACCES || r == -EPERM)
-                        unreadable++;
-                if (r < 0)
-                        continue; /* gone meanwhile (ENOENT, ESRCH), or a zombie */
-                if (mntns_grow((void **)&pids, n, sizeof(*pids)) < 0 ||
-                    mntns_grow((void **)&inos, n, sizeof(*inos)) < 0)
-                        return -ENOMEM;
-                pids[n] = pid;
-                inos[n++] = ino;
+        if (r < 0) {
+                mntns_set_done(&ctx.set);
+                return r;
         }
-        *ret_pids = TAKE_PTR(pids);
-        *ret_inos = TAKE_PTR(inos);
-        *ret_n = n;
-        *ret_unreadable = unreadable;
+        *ret_pids = TAKE_PTR(ctx.set.pids);
+        *ret_inos = TAKE_PTR(ctx.set.pid_ns);
+        *ret_n = ctx.set.n_pids;
+        *ret_unreadable = ctx.unreadable;
         return 0;
 }

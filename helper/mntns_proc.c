@@ -493,8 +493,11 @@ static int walk_pid_fds(int proc_fd, pid_t pid, mnt_fd_fn fn, void *userdata, un
         }
         d = fdopendir(fd);
         if (!d) {
+                /* fdopendir() fstat()s the dir, which fails once the process
+                 * has exited under us: that is a process gone, not an error */
+                int r = errno == ENOMEM ? -ENOMEM : 0;
                 close(fd);
-                return -ENOMEM;
+                return r;
         }
         while ((de = readdir(d))) {
                 ino_t ino;

@@ -85,19 +85,6 @@ refute_mounted() {
     fi
 }
 
-# Kills PID (not necessarily our child) and waits until it is gone or a zombie.
-kill_wait() {
-    local st
-    kill "$1" 2>/dev/null || return 0
-    for _ in $(seq 300); do
-        st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-        [ "$st" = Z ] && return 0
-        sleep 0.01
-    done
-    echo "kill_wait: $1 still alive" >&2
-    return 1
-}
-
 # Waits until PID (not necessarily our child) is gone or a zombie.
 wait_gone() {
     local st
@@ -108,6 +95,45 @@ wait_gone() {
     done
     echo "wait_gone: $1 still alive" >&2
     return 1
+}
+
+# Kills PID (not necessarily our child) and waits until it is gone or a zombie.
+kill_wait() {
+    kill "$1" 2>/dev/null || return 0
+    wait_gone "$1"
+}
+
+# Polls (up to 5 s) until the command succeeds.
+wait_until() {
+    for _ in $(seq 500); do
+        "$@" && return 0
+        sleep 0.01
+    done
+    echo "timed out waiting for: $*" >&2
+    return 1
+}
+
+# valgrind's --track-fds report lists every fd open at exit; the ones bats
+# gave us say "<inherited from parent>", any other one is ours and leaked.
+refute_fd_leaks() {
+    local leaked
+    # shellcheck disable=SC2154 # bats' run sets $output
+    leaked=$(printf '%s\n' "$output" | awk '
+        /Open (file|AF_UNIX socket) descriptor/ { pending = $0; next }
+        pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }')
+    if [ -n "$leaked" ]; then
+        echo "leaked fds: $leaked" >&2
+        return 1
+    fi
+}
+
+# Starts a sleep whose cwd is DIR, tracked for teardown; sets $pid once it
+# is there. (Not in $(...): the process must not be a subshell's child.)
+hold_cwd() {
+    (cd "$1" && exec sleep 300) 3>&- &
+    pid=$!
+    track_pid "$pid"
+    wait_for_cwd "$pid" "$1"
 }
 
 # Waits until process PID has its cwd at DIR (a subshell's cd is not instant).

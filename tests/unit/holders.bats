@@ -25,17 +25,6 @@ mount_overlay() {
     mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/upper,workdir=$T/work" "$T/m"
 }
 
-# Polls (up to 5 s) until the command succeeds.
-wait_until() {
-    local i
-    for i in $(seq 500); do
-        "$@" && return 0
-        sleep 0.01
-    done
-    echo "timed out waiting for: $*" >&2
-    return 1
-}
-
 comm_is() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
 
 # Starts CMD... in the background (without bats' fd 3), tracked for teardown;

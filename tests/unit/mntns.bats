@@ -59,17 +59,6 @@ start_private_ns() {
     wait_ns_left "$pid"
 }
 
-# Polls (up to 5 s) until the command succeeds.
-wait_until() {
-    local i
-    for i in $(seq 500); do
-        "$@" && return 0
-        sleep 0.01
-    done
-    echo "timed out waiting for: $*" >&2
-    return 1
-}
-
 fd_is() {
     [ "$(readlink "/proc/$1/fd/$2" 2>/dev/null)" = "$3" ]
 }
@@ -247,19 +236,6 @@ ghost_in_many_ns() {
     assert_success
     assert_line --partial "statmount=0 "
     assert_line --regexp "unreadable=[1-9]"
-}
-
-# valgrind's --track-fds report lists every fd open at exit; the ones bats
-# gave us say "<inherited from parent>", any other one is ours and leaked.
-refute_fd_leaks() {
-    local leaked
-    leaked=$(printf '%s\n' "$output" | awk '
-        /Open (file|AF_UNIX socket) descriptor/ { pending = $0; next }
-        pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }')
-    if [ -n "$leaked" ]; then
-        echo "leaked fds: $leaked" >&2
-        return 1
-    fi
 }
 
 # Ghosts in a namespace pinned by a bind mount and in one held by an fd, so

@@ -101,10 +101,7 @@ json() {
 
 @test "umount --wait on EBUSY retries when the holder exits" {
     setup_web
-    (cd "$(M)" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$(M)"
+    hold_cwd "$(M)"
     ( sleep 0.5; kill "$pid" ) 3>&- &
     run oh umount web --wait 10
     assert_success
@@ -258,10 +255,7 @@ pin_setup() {
 @test "probe takes a path inside the mount, and a mount point" {
     setup_web
     mkdir -p "$(M)/sub"
-    (cd "$(M)/sub" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$(M)/sub"
+    hold_cwd "$(M)/sub"
     run oh probe "$(M)/sub" --json
     assert_failure 3
     [ "$(json 'd["target"], [p["pid"] for c in d["copies"] for p in c["processes"]]')" = "$(M) [$pid]" ]
@@ -285,10 +279,7 @@ pin_setup() {
 
 @test "a non-root caller sees what it can and is told what it could not inspect" {
     setup_web
-    (cd "$(M)" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$(M)"
+    hold_cwd "$(M)"
     chmod 0755 "$T" "$T/state" "$T/state/web"
     run setpriv --reuid=nobody --regid=nogroup --clear-groups "$OVERLAY_HELPER_BIN" probe "$(M)"
     [ "$status" -eq 3 ]

@@ -25,10 +25,7 @@ load helpers
     simple_instance game
     oh mount game
     echo keep > "$T/state/game/merged/save.dat"
-    (cd "$T/state/game/merged" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$T/state/game/merged"
+    hold_cwd "$T/state/game/merged"
     run oh purge game
     assert_failure 3
     assert_output --partial "target is busy"

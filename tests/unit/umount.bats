@@ -33,10 +33,7 @@ load helpers
 @test "umount of a busy overlay exits 3, stays mounted, never detaches lazily" {
     simple_instance web
     oh mount web
-    (cd "$T/state/web/merged" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$T/state/web/merged"
+    hold_cwd "$T/state/web/merged"
     run oh umount web
     assert_failure 3
     assert_output --partial "target is busy"

@@ -11,19 +11,6 @@ vg() {
         --state-dir "$T/state" --runtime-dir "$T/run" "$@"
 }
 
-# valgrind's --track-fds report lists every fd open at exit; the ones bats
-# gave us say "<inherited from parent>", any other one is ours and leaked.
-refute_fd_leaks() {
-    local leaked
-    leaked=$(printf '%s\n' "$output" | awk '
-        /Open (file|AF_UNIX socket) descriptor/ { pending = $0; next }
-        pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }')
-    if [ -n "$leaked" ]; then
-        echo "leaked fds: $leaked" >&2
-        return 1
-    fi
-}
-
 @test "valgrind: mount, mount again, status, umount, purge are clean" {
     simple_instance web
     run vg mount web
@@ -44,10 +31,7 @@ refute_fd_leaks() {
 @test "valgrind: failure paths (busy, bad config, lock held, mount error) are clean" {
     simple_instance web
     vg mount web
-    (cd "$T/state/web/merged" && exec sleep 300) 3>&- &
-    pid=$!
-    track_pid "$pid"
-    wait_for_cwd "$pid" "$T/state/web/merged"
+    hold_cwd "$T/state/web/merged"
     run vg umount web
     assert_failure 3; refute_fd_leaks
     run vg purge web

@@ -25,7 +25,10 @@ static int resolve_target(const char *input, probe_target *ret)
                 int r = config_load(arg.config_dir, arg.state_dir, input, &cfg, &error);
                 if (r == 0) {
                         uint64_t recorded;
+                        _cleanup_mount_entry_ mount_entry *m = NULL;
                         r = probe_target_for_instance(cfg, ret);
+                        if (r == 0 && mount_at(cfg->merged, &m) == 0 && overlay_is_instance(m, cfg))
+                                ret->devnum = m->devnum;
                         /* Copies of the mount the helper made, and any overlay
                          * made on its layers since, have later ids: older
                          * tables need no reading (see instance.h). */

@@ -413,7 +413,6 @@ static char *canonical_or_copy(const char *path)
 
 int probe_target_for_instance(const overlay_config *cfg, probe_target *ret)
 {
-        _cleanup_mount_entry_ mount_entry *m = NULL;
         probe_target t = { 0 };
 
         t.input = strdup(cfg->instance);
@@ -426,8 +425,6 @@ int probe_target_for_instance(const overlay_config *cfg, probe_target *ret)
                 probe_target_done(&t);
                 return -ENOMEM;
         }
-        if (mount_at(cfg->merged, &m) == 0 && overlay_is_instance(m, cfg))
-                t.devnum = m->devnum;
         *ret = t;
         return 0;
 }
@@ -442,8 +439,7 @@ int probe_instance(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
 
         if (r < 0)
                 return r;
-        if (devnum)
-                t.devnum = devnum;
+        t.devnum = devnum;
         t.min_mnt_id = min_mnt_id;
         r = probe_scan(&t, ret);
         probe_target_done(&t);

@@ -66,8 +66,8 @@ bool probe_free(const probe_result *r);
 char *probe_holders_line(const probe_result *r);
 
 struct overlay_config;
-/* Fills T for an instance: Merged as the path, its layers (resolved) to
- * recognise copies, and the superblock if it is mounted here now.
+/* Fills T for an instance: Merged as the path and its layers (resolved) to
+ * recognise copies; devnum stays 0 (callers that know the superblock set it).
  * Returns: 0 or -ENOMEM. */
 int probe_target_for_instance(const struct overlay_config *cfg, probe_target *ret);
 

@@ -10,6 +10,7 @@
 #include "overlay.h"
 #include "probe.h"
 #include "probe_output.h"
+#include "safedir.h"
 #include "saferm.h"
 #include "util.h"
 #include "verbs.h"

@@ -15,6 +15,7 @@
 #include "dlib.h"
 #include "holders.h"
 #include "kapi.h"
+#include "env.h"
 #include "util.h"
 
 #define PF_KTHREAD 0x00200000U
@@ -306,7 +307,6 @@ static int maps_text(scan *s, int fd, size_t first)
 
 static int scan_maps(scan *s, int procfd)
 {
-        /* OVERLAY_HELPER_NO_PROCMAP_QUERY=1 lets the tests run the fallback. */
         static int use_query = -1;
         _cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
         size_t first = s->h->n_refs;
@@ -315,7 +315,7 @@ static int scan_maps(scan *s, int procfd)
         if (fd < 0)
                 return negative_errno();
         if (use_query < 0)
-                use_query = !getenv("OVERLAY_HELPER_NO_PROCMAP_QUERY");
+                use_query = !env_flag(ENV_NO_PROCMAP_QUERY);
         if (use_query) {
                 r = maps_query(s, fd, first);
                 if (r != -ENOTTY && r != -EINVAL)

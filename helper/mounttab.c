@@ -7,6 +7,7 @@
 #include "dlib.h"
 #include "kapi.h"
 #include "mounttab.h"
+#include "env.h"
 #include "util.h"
 
 void mount_entry_free(mount_entry *m)
@@ -23,8 +24,7 @@ static int statmount_state; /* 0 unknown, 1 works, -1 unavailable */
 bool mounttab_have_statmount(void)
 {
         if (statmount_state == 0) {
-                const char *e = getenv("OVERLAY_HELPER_NO_STATMOUNT");
-                if (e && streq(e, "1"))
+                if (env_flag(ENV_NO_STATMOUNT))
                         statmount_state = -1;
         }
         return statmount_state >= 0;

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "overlay.h"
+#include "env.h"
 #include "util.h"
 
 /* fsconfig() string values are capped by the kernel at 256 bytes. */
@@ -174,7 +175,7 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
 static int configure_fs(int fs_fd, const overlay_config *cfg, int upper_fd, int work_fd)
 {
         _cleanup_free_ char *source = NULL;
-        bool by_fd = !getenv("OVERLAY_HELPER_NO_LAYER_FDS");
+        bool by_fd = !env_flag(ENV_NO_LAYER_FDS);
         int r;
 
         if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->instance) < 0)
@@ -329,7 +330,7 @@ int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merg
                   char **ret_detail)
 {
         *ret_detail = NULL;
-        if (!getenv("OVERLAY_HELPER_NO_NEW_MOUNT_API")) {
+        if (!env_flag(ENV_NO_NEW_MOUNT_API)) {
                 int r = have_lowerdir_plus();
                 if (r < 0)
                         return r;

@@ -1,4 +1,5 @@
-/* saferm.h: creating and emptying instance dirs without ever leaving them.
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* saferm.h: emptying instance dirs without ever leaving them.
  *
  * Promises: every lookup beneath a dir fd goes through openat2() with
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_XDEV (or,
@@ -11,19 +12,6 @@
 #pragma once
 
 #include <sys/types.h>
-
-/* Opens absolute PATH as an O_DIRECTORY fd. Refuses (-ELOOP) when PATH itself
- * is a symlink; symlinks in its parents are the admin's business and are
- * followed.
- * Returns: fd >= 0, or -errno. */
-int safe_open_dir(const char *path);
-
-/* Makes PATH (absolute) and any missing parents. Parents are made 0755
- * root-owned; PATH itself, only if it is created here, gets UID:GID and MODE.
- * An existing PATH that is a symlink or not a dir is refused (-ELOOP,
- * -ENOTDIR). *ret_created says whether PATH was made by this call.
- * Returns: fd of PATH (O_DIRECTORY) >= 0, or -errno. */
-int safe_mkdir_path(const char *path, uid_t uid, gid_t gid, mode_t mode, int *ret_created);
 
 /* Removes everything beneath DIR_FD (not DIR_FD itself), depth first. Stops at
  * the first entry it cannot remove and returns -errno, with *ret_where set to

@@ -5,16 +5,11 @@
 
 load helpers
 
-ASAN_BIN="$BATS_TEST_DIRNAME/../../build/asan/overlay-helper"
+OH_BUILD="$(dirname "$OVERLAY_HELPER_BIN")"
+ASAN_BIN="$OH_BUILD/asan/overlay-helper"
 
 setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.." || return 1
-    mkdir -p build/asan
-    # shellcheck disable=SC2046 # pkg-config's flags are words
-    cc -std=gnu11 -D_GNU_SOURCE -DOVERLAY_HELPER_VERSION='"asan"' -g -O1 \
-        -fsanitize=address,undefined -fno-omit-frame-pointer \
-        $(pkg-config --cflags mount libsystemd libcap-ng) -o build/asan/overlay-helper \
-        helper/*.c -lcap-ng -ldl >&2
+    make -s -C "$BATS_TEST_DIRNAME/../.." BUILD="$OH_BUILD" "$ASAN_BIN" >&2
 }
 
 san() {

@@ -5,17 +5,12 @@
 
 load helpers
 
-HOLDERS_TEST="$BATS_TEST_DIRNAME/../../build/holders-test"
+OH_BUILD="$(dirname "$OVERLAY_HELPER_BIN")"
+HOLDERS_TEST="$OH_BUILD/holders-test"
 PY=/usr/bin/python3
 
 setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.." || return 1
-    make -s build/holders.o build/dlib.o >&2 || return 1
-    if [ ! -x build/holders-test ] || [ build/holders.o -nt build/holders-test ] ||
-        [ tests/unit/holders-test.c -nt build/holders-test ]; then
-        cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I helper -o build/holders-test \
-            tests/unit/holders-test.c build/holders.o build/dlib.o -ldl || return 1
-    fi
+    make -s -C "$BATS_TEST_DIRNAME/../.." BUILD="$OH_BUILD" "$HOLDERS_TEST" >&2
 }
 
 # An overlay on $T/m; lower, upper and work all on $T's tmpfs (one fs).

@@ -7,25 +7,13 @@
 
 load helpers
 
-MNTNS_TEST="$BATS_TEST_DIRNAME/../../build/mntns-test"
+OH_BUILD="$(dirname "$OVERLAY_HELPER_BIN")"
+MNTNS_TEST="$OH_BUILD/mntns-test"
 
 setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.." || return 1
-    make -s build/mntns.o build/mntns_proc.o build/mounttab.o build/dlib.o >&2 || return 1
-    if [ ! -x build/mntns-test ] || [ tests/unit/mntns-test.c -nt build/mntns-test ] ||
-        [ build/mntns.o -nt build/mntns-test ] || [ build/mntns_proc.o -nt build/mntns-test ]; then
-        cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I helper -o build/mntns-test \
-            tests/unit/mntns-test.c build/mntns.o build/mntns_proc.o build/mounttab.o \
-            build/dlib.o -ldl || return 1
-    fi
-    # valgrind 3.19 knows no statmount()/listmount() (ENOSYS under it): the
-    # statmount tables get their memory check from ASan instead. Optional.
-    if [ ! -x build/mntns-test-asan ] || [ build/mntns-test -nt build/mntns-test-asan ]; then
-        cc -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined \
-            -fno-omit-frame-pointer -I helper -o build/mntns-test-asan \
-            tests/unit/mntns-test.c helper/mntns.c helper/mntns_proc.c helper/mounttab.c \
-            helper/dlib.c -ldl 2>/dev/null || rm -f build/mntns-test-asan
-    fi
+    # The drivers are built by the Makefile, with the project's flags.
+    make -s -C "$BATS_TEST_DIRNAME/../.." BUILD="$OH_BUILD" "$MNTNS_TEST" \
+        "$OH_BUILD/mntns-test-asan" >&2
 }
 
 # Runs the driver on the path the test asked for: NOSM=1 forces /proc.

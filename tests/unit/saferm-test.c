@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "safedir.h"
 #include "saferm.h"
 #include "util.h"
 

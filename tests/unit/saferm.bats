@@ -6,19 +6,12 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
-SAFERM_TEST="$BATS_TEST_DIRNAME/../../build/saferm-test"
+OVERLAY_HELPER_BIN="${OVERLAY_HELPER_BIN:-$BATS_TEST_DIRNAME/../../build/overlay-helper}"
+OH_BUILD="$(dirname "$OVERLAY_HELPER_BIN")"
+SAFERM_TEST="$OH_BUILD/saferm-test"
 
 setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.." || return 1
-    if [ ! -e build/saferm.o ] || [ helper/saferm.c -nt build/saferm.o ] ||
-        [ helper/saferm.h -nt build/saferm.o ]; then
-        make -s build/saferm.o >&2 || return 1
-    fi
-    if [ ! -x build/saferm-test ] || [ build/saferm.o -nt build/saferm-test ] ||
-        [ tests/unit/saferm-test.c -nt build/saferm-test ]; then
-        cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I helper \
-            -o build/saferm-test tests/unit/saferm-test.c build/saferm.o || return 1
-    fi
+    make -s -C "$BATS_TEST_DIRNAME/../.." BUILD="$OH_BUILD" "$SAFERM_TEST" >&2
 }
 
 setup() {

@@ -8,12 +8,11 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
+OVERLAY_HELPER_BIN="${OVERLAY_HELPER_BIN:-$BATS_TEST_DIRNAME/../../build/overlay-helper}"
+OH_BUILD="$(dirname "$OVERLAY_HELPER_BIN")"
+
 setup_file() {
-    cd "$BATS_TEST_DIRNAME/../.." || return 1
-    make -s build/mntns.o build/mntns_proc.o build/mounttab.o build/dlib.o >&2 || return 1
-    cc -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I helper -o build/mntns-test \
-        tests/unit/mntns-test.c build/mntns.o build/mntns_proc.o build/mounttab.o \
-        build/dlib.o -ldl || return 1
+    make -s -C "$BATS_TEST_DIRNAME/../.." BUILD="$OH_BUILD" "$OH_BUILD/mntns-test" >&2
 }
 
 setup() {
@@ -22,7 +21,7 @@ setup() {
     # namespace; PID 1's own link may not be readable in a sandbox.
     [ "$(stat -L -c %i /proc/self/ns/pid)" = 4026531836 ] ||
         skip "not in the initial PID namespace: the walk is refused here"
-    DRIVER="$BATS_TEST_DIRNAME/../../build/mntns-test"
+    DRIVER="$OH_BUILD/mntns-test"
     export DRIVER
 }
 

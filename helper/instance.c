@@ -7,6 +7,7 @@
 #include "log.h"
 #include "ns.h"
 #include "util.h"
+#include "probe.h"
 #include "verbs.h"
 
 int log_config_error(int r, const char *error)
@@ -52,7 +53,7 @@ static int enter_pid1_namespace(void)
 int instance_begin(const char *name, double wait_sec, bool take_lock, instance_run *run)
 {
         _cleanup_free_ char *error = NULL;
-        pid_t holder = 0;
+        pid_t lock_holder = 0;
         int r;
 
         *run = (instance_run){ .name = name, .lock_fd = -EBADF };
@@ -76,13 +77,13 @@ int instance_begin(const char *name, double wait_sec, bool take_lock, instance_r
         if (!take_lock)
                 return EXIT_OK;
 
-        r = lock_instance(arg.runtime_dir, name, wait_sec, &holder);
+        r = lock_instance(arg.runtime_dir, name, wait_sec, &lock_holder);
         if (r == -EBUSY) {
-                if (holder > 0)
+                if (lock_holder > 0)
                         log_error_id(MSGID_BUSY,
                                      "instance '%s' is locked by PID %d (another overlay-helper run "
                                      "on it) in %s/%s.lock; gave up after --wait %gs",
-                                     name, (int)holder, arg.runtime_dir, name, wait_sec);
+                                     name, (int)lock_holder, arg.runtime_dir, name, wait_sec);
                 else
                         log_error_id(MSGID_BUSY,
                                      "instance '%s' is locked by another overlay-helper run "
@@ -162,4 +163,45 @@ void instance_record_remove(const char *name)
         _cleanup_free_ char *path = record_path(name);
         if (path)
                 (void)unlink(path);
+}
+
+static char *canonical_or_copy(const char *path)
+{
+        char *c = realpath(path, NULL);
+        return c ? c : strdup(path);
+}
+
+int probe_target_for_instance(const overlay_config *cfg, probe_target *ret)
+{
+        probe_target t = { 0 };
+
+        t.input = strdup(cfg->instance);
+        t.instance = strdup(cfg->instance);
+        t.path = strdup(cfg->merged);
+        /* the kernel shows layers as resolved paths */
+        t.upper = canonical_or_copy(cfg->upper);
+        t.work = canonical_or_copy(cfg->work);
+        if (!t.input || !t.instance || !t.path || !t.upper || !t.work) {
+                probe_target_done(&t);
+                return -ENOMEM;
+        }
+        *ret = t;
+        return 0;
+}
+
+/* Scans every mount namespace for the instance's overlay: by superblock when
+ * DEVNUM is known, and always by its Upper and Work dirs. */
+int probe_instance(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
+                         probe_result *ret)
+{
+        probe_target t;
+        int r = probe_target_for_instance(cfg, &t);
+
+        if (r < 0)
+                return r;
+        t.devnum = devnum;
+        t.min_mnt_id = min_mnt_id;
+        r = probe_scan(&t, ret);
+        probe_target_done(&t);
+        return r;
 }

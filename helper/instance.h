@@ -40,3 +40,15 @@ int log_bad_name(const char *name);
 
 /* Logs a config_load() failure. Returns: the exit status for it. */
 int log_config_error(int r, const char *error);
+
+#include "probe.h"
+/* Fills T for an instance: Merged as the path and its layers (resolved) to
+ * recognise copies; devnum stays 0 (callers that know the superblock set it).
+ * Returns: 0 or -ENOMEM. */
+int probe_target_for_instance(const overlay_config *cfg, probe_target *ret);
+
+/* Scans every mount namespace for CFG's overlay: by superblock when DEVNUM
+ * is known, and always by its Upper and Work dirs; MIN_MNT_ID as above.
+ * Returns: 0 and *ret, or -errno. */
+int probe_instance(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
+                   probe_result *ret);

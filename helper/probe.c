@@ -4,11 +4,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "config.h"
 #include "kapi.h"
 #include "mntns.h"
 #include "mounttab.h"
-#include "overlay.h"
 #include "probe.h"
 #include "util.h"
 
@@ -403,45 +401,4 @@ char *probe_holders_line(const probe_result *r)
                 return NULL;
         }
         return buf;
-}
-
-static char *canonical_or_copy(const char *path)
-{
-        char *c = realpath(path, NULL);
-        return c ? c : strdup(path);
-}
-
-int probe_target_for_instance(const overlay_config *cfg, probe_target *ret)
-{
-        probe_target t = { 0 };
-
-        t.input = strdup(cfg->instance);
-        t.instance = strdup(cfg->instance);
-        t.path = strdup(cfg->merged);
-        /* the kernel shows layers as resolved paths */
-        t.upper = canonical_or_copy(cfg->upper);
-        t.work = canonical_or_copy(cfg->work);
-        if (!t.input || !t.instance || !t.path || !t.upper || !t.work) {
-                probe_target_done(&t);
-                return -ENOMEM;
-        }
-        *ret = t;
-        return 0;
-}
-
-/* Scans every mount namespace for the instance's overlay: by superblock when
- * DEVNUM is known, and always by its Upper and Work dirs. */
-int probe_instance(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
-                         probe_result *ret)
-{
-        probe_target t;
-        int r = probe_target_for_instance(cfg, &t);
-
-        if (r < 0)
-                return r;
-        t.devnum = devnum;
-        t.min_mnt_id = min_mnt_id;
-        r = probe_scan(&t, ret);
-        probe_target_done(&t);
-        return r;
 }

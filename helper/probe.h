@@ -64,15 +64,3 @@ bool probe_free(const probe_result *r);
 
 /* One line naming the holders: "35259(left4me-overlay) 1200(sleep)". */
 char *probe_holders_line(const probe_result *r);
-
-struct overlay_config;
-/* Fills T for an instance: Merged as the path and its layers (resolved) to
- * recognise copies; devnum stays 0 (callers that know the superblock set it).
- * Returns: 0 or -ENOMEM. */
-int probe_target_for_instance(const struct overlay_config *cfg, probe_target *ret);
-
-/* Scans every mount namespace for CFG's overlay: by superblock when DEVNUM
- * is known, and always by its Upper and Work dirs; MIN_MNT_ID as above.
- * Returns: 0 and *ret, or -errno. */
-int probe_instance(const struct overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id,
-                   probe_result *ret);

@@ -1,53 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* config.c: instance names and their [Overlay] config files (see config.h).
  *
- * Promises: finds the file and refuses one that others could write; reads it
- * line by line (comments, the one [Overlay] section, KEY=VALUE, %i) and hands
- * each value to its key's parser in config_values.c; then checks the config
- * as a whole: defaults from STATE_DIR, no overlapping dirs, Upper and Work on
- * one filesystem. Every complaint about the file goes through fail(). */
+ * Promises: has config_file.c find and read the file (refusing one that
+ * others could write); parses it line by line (comments, the one [Overlay]
+ * section, KEY=VALUE, %i) and hands each value to its key's parser in
+ * config_values.c; then checks the config as a whole: defaults from
+ * STATE_DIR, no overlapping dirs, Upper and Work on one filesystem. Every
+ * complaint about the file goes through fail(). */
 #include "config_internal.h"
 
 #include <ctype.h>
 #include <linux/mount.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 
 static void parser_done(parser *p)
 {
         free(p->lower_lines);
         free(p->error);
-}
-
-static int _printf_(3, 4) errorf(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0) {
-                *ret_error = NULL;
-                r = -ENOMEM;
-        }
-        va_end(ap);
-        return r;
-}
-
-/* Every complaint about the file's content goes through here, so each one
- * carries "FILE:LINE: " (or "FILE: " for line 0, a whole-file problem). */
-int fail(parser *p, unsigned line, const char *fmt, ...)
-{
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(p->error);
-        if (line > 0)
-                return errorf(&p->error, -EINVAL, "%s:%u: %s", p->c->path, line, msg);
-        return errorf(&p->error, -EINVAL, "%s: %s", p->c->path, msg);
 }
 
 static const char *instance_name_problem(const char *name)
@@ -89,7 +58,7 @@ static int check_instance(const char *name, char **error)
         for (char *s = shown; s && *s; s++)
                 if ((unsigned char) *s < 0x20 || *s == 0x7f)
                         *s = '?';
-        return errorf(error, -EINVAL, "invalid instance name '%s': %s", shown ?: "", problem);
+        return config_errorf(error, -EINVAL, "invalid instance name '%s': %s", shown ?: "", problem);
 }
 
 /* systemd's specifiers, reduced to the two a path here can use. */
@@ -117,17 +86,6 @@ static int expand_specifiers(parser *p, const char *key, const char *value, char
         *o = 0;
         *ret = out;
         return 0;
-}
-
-char *trim(char *s)
-{
-        char *end;
-
-        s += strspn(s, " \t\r\f\v");
-        end = s + strlen(s);
-        while (end > s && isspace((unsigned char) end[-1]))
-                *--end = 0;
-        return s;
 }
 
 static int parse_assignment(parser *p, char *key, const char *raw)
@@ -197,49 +155,33 @@ static int parse_line(parser *p, char *line)
         return parse_assignment(p, trim(s), trim(eq + 1));
 }
 
-/* As doas does: whoever can write the config decides what root mounts where. */
-static int check_file_security(parser *p, int fd)
+/* TEXT (config_file.c read it whole, within CONFIG_SIZE_MAX) is cut into
+ * lines in place. A byte order mark would otherwise surface as "unknown
+ * section '\xef\xbb\xbf[Overlay]'", naming nothing an editor shows. */
+static int parse_text(parser *p, char *text, size_t size)
 {
-        struct stat st;
-
-        if (fstat(fd, &st) < 0) {
-                int r = negative_errno();
-
-                fail(p, 0, "cannot stat: %s", strerror(-r));
-                return r;
-        }
-        if (!S_ISREG(st.st_mode))
-                return fail(p, 0, "not a regular file");
-        if (geteuid() == 0 && st.st_uid != 0)
-                return fail(p, 0, "refusing a config not owned by root (owner uid %u)", (unsigned) st.st_uid);
-        if (st.st_mode & 022)
-                return fail(p, 0, "refusing a config writable by group or others (mode %04o)",
-                            (unsigned) (st.st_mode & 07777));
-        return 0;
-}
-
-static int parse_file(parser *p, FILE *f)
-{
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        ssize_t n;
+        char *end = text + size, *line = text;
         int r;
 
-        r = check_file_security(p, fileno(f));
-        if (r < 0)
-                return r;
-        for (p->line = 1; (n = getline(&line, &size, f)) >= 0; p->line++) {
-                if (strlen(line) != (size_t) n)
+        if (size >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+                return fail(p, 1, "starts with a UTF-8 byte order mark (EF BB BF); save the file without it");
+        if (size >= 2 && (memcmp(text, "\xff\xfe", 2) == 0 || memcmp(text, "\xfe\xff", 2) == 0))
+                return fail(p, 1, "starts with a UTF-16 byte order mark (%02X %02X); save the file as UTF-8 "
+                            "without it", (unsigned char) text[0], (unsigned char) text[1]);
+        for (p->line = 1; line < end; p->line++) {
+                char *nl = memchr(line, '\n', end - line) ?: end;
+
+                if (nl - line > CONFIG_LINE_MAX)
+                        return fail(p, p->line, "line is longer than %d bytes", CONFIG_LINE_MAX);
+                *nl = 0;
+                if (strlen(line) != (size_t) (nl - line))
                         return fail(p, p->line, "contains a NUL byte");
                 r = parse_line(p, line);
                 if (r < 0)
                         return r;
+                line = nl + 1;
         }
         p->line = 0;
-        if (ferror(f)) {
-                fail(p, 0, "read error");
-                return -EIO;
-        }
         if (!p->section_line)
                 return fail(p, 0, "no [Overlay] section");
         if (p->c->n_lowers == 0)
@@ -388,7 +330,7 @@ static int fill_defaults(parser *p, const char *state_dir)
                         return -ENOMEM;
                 r = path_normalize(path, dir, &problem);
                 if (r == -EINVAL)
-                        return errorf(&p->error, r, "state dir '%s': %s %s", state_dir, path, problem);
+                        return config_errorf(&p->error, r, "state dir '%s': %s %s", state_dir, path, problem);
                 if (r < 0)
                         return r;
         }
@@ -398,44 +340,6 @@ static int fill_defaults(parser *p, const char *state_dir)
                                     "primary group from: set Group= too", (unsigned) c->uid);
                 c->gid = p->user_gid;
         }
-        return 0;
-}
-
-/* Finds INSTANCE.conf, else for PREFIX@ARG the template PREFIX@.conf. */
-static int open_config(const char *config_dir, const char *instance, char **ret_path, FILE **ret_f,
-                       char **error)
-{
-        const char *at = strchr(instance, '@');
-        _cleanup_free_ char *path = NULL, *template = NULL;
-        FILE *f;
-
-        /* As systemd: "web@" names the template itself, not an instance of it. */
-        if (at && !at[1])
-                return errorf(error, -EINVAL, "invalid instance name '%s': a template instance needs an "
-                              "argument after '@' (as in '%s1')", instance, instance);
-        if (asprintf(&path, "%s/%s.conf", config_dir, instance) < 0)
-                return -ENOMEM;
-        f = fopen(path, "re");
-        if (!f && errno == ENOENT && at) {
-                if (asprintf(&template, "%s/%.*s@.conf", config_dir, (int) (at - instance), instance) < 0)
-                        return -ENOMEM;
-                f = fopen(template, "re");
-                if (f || errno != ENOENT) {
-                        free(path);
-                        path = TAKE_PTR(template);
-                }
-        }
-        if (!f && errno == ENOENT)
-                return errorf(error, -ENOENT, "no config for instance '%s': %s%s%.*s%s does not exist",
-                              instance, path, at ? " (or " : "", at ? (int) (at - instance + 1) : 0, instance,
-                              at ? ".conf)" : "");
-        if (!f) {
-                int r = negative_errno();
-
-                return errorf(error, r, "%s: cannot open: %s", path, strerror(-r));
-        }
-        *ret_path = TAKE_PTR(path);
-        *ret_f = f;
         return 0;
 }
 
@@ -461,26 +365,27 @@ static int load(const char *config_dir, const char *state_dir, const char *insta
 {
         _cleanup_(parser_done) parser p = {};
         _cleanup_config_ overlay_config *c = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *text = NULL;
         const char *at;
+        size_t size;
         int r;
 
         r = check_instance(instance, error);
         if (r < 0)
                 return r;
         if (strempty(config_dir) || strempty(state_dir))
-                return errorf(error, -EINVAL, "no config or state dir given");
+                return config_errorf(error, -EINVAL, "no config or state dir given");
         r = config_new(instance, &c);
         if (r < 0)
                 return r;
-        r = open_config(config_dir, instance, &c->path, &f, error);
+        r = config_file_read(config_dir, instance, &c->path, &text, &size, error);
         if (r < 0)
                 return r;
         /* %i is ARG for PREFIX@ARG whichever file was found (as in systemd),
          * and the whole name otherwise. */
         at = strchr(instance, '@');
         p = (parser) { .c = c, .arg = at ? at + 1 : instance };
-        r = parse_file(&p, f);
+        r = parse_text(&p, text, size);
         if (r >= 0)
                 r = fill_defaults(&p, state_dir);
         if (r >= 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* config_values.c: what the value of each [Overlay] key means (see config_internal.h).
  *
  * Promises: one parser a key, each turning one value (%i already expanded)
@@ -16,42 +17,6 @@
 const char *const key_names[_KEY_MAX] = {
         "Lower", "Upper", "Work", "Merged", "Options", "MountFlags", "User", "Group", "Mode",
 };
-
-/* Absolute, no "." or ".." components (a lexical overlap check could not
- * trust them), "//" collapsed and no trailing "/". */
-int path_normalize(const char *path, char **ret, const char **ret_problem)
-{
-        _cleanup_free_ char *out = NULL;
-        char *o;
-
-        if (path[0] != '/')
-                return *ret_problem = "is not an absolute path", -EINVAL;
-        if (strlen(path) >= PATH_MAX)
-                return *ret_problem = "is longer than PATH_MAX", -EINVAL;
-        if (strchr(path, '\n'))
-                return *ret_problem = "contains a newline", -EINVAL;
-        out = o = malloc(strlen(path) + 2);
-        if (!out)
-                return -ENOMEM;
-        for (const char *s = path; *s;) {
-                size_t n;
-
-                s += strspn(s, "/");
-                n = strcspn(s, "/");
-                if (n == 0)
-                        break;
-                if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-                        return *ret_problem = "has a '.' or '..' component", -EINVAL;
-                *o++ = '/';
-                o = mempcpy(o, s, n);
-                s += n;
-        }
-        if (o == out)
-                *o++ = '/';
-        *o = 0;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
 
 static int parse_path(parser *p, int key, const char *value, char **ret)
 {

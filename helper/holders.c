@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* holders.c: see holders.h.
  *
  * Everything is read through one fd on /proc/PID: once the process is reaped,
@@ -16,6 +17,7 @@
 #include "holders.h"
 #include "kapi.h"
 #include "env.h"
+#include "fallback.h"
 #include "util.h"
 
 #define PF_KTHREAD 0x00200000U
@@ -305,6 +307,20 @@ static int maps_text(scan *s, int fd, size_t first)
         return ferror(f) ? negative_errno() : 0;
 }
 
+/* Whether PROCMAP_QUERY works on a maps file of our own: an EPERM from it
+ * on another process's (opened, so ptrace access was granted) can only be a
+ * seccomp filter or an LSM, which would refuse ours as well. */
+static bool procmap_query_refused(void)
+{
+        _cleanup_close_ int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+        struct oh_procmap_query q = {
+                .size = sizeof(q),
+                .query_flags = OH_PROCMAP_QUERY_COVERING_OR_NEXT_VMA,
+        };
+
+        return fd < 0 || (ioctl(fd, OH_PROCMAP_QUERY, &q) < 0 && errno != ENOENT);
+}
+
 static int scan_maps(scan *s, int procfd)
 {
         static int use_query = -1;
@@ -314,13 +330,22 @@ static int scan_maps(scan *s, int procfd)
 
         if (fd < 0)
                 return negative_errno();
-        if (use_query < 0)
+        if (use_query < 0) {
                 use_query = !env_flag(ENV_NO_PROCMAP_QUERY);
+                if (!use_query)
+                        fallback_note("PROCMAP_QUERY", 0);
+        }
         if (use_query) {
                 r = maps_query(s, fd, first);
-                if (r != -ENOTTY && r != -EINVAL)
+                if (r != -ENOTTY && r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP &&
+                    r != -EPERM)
                         return r;
-                use_query = 0;  /* an older kernel: the text, from now on */
+                /* The text answers for this process whatever the reason;
+                 * only the kernel's or a filter's refusal is for good. */
+                if (r != -EPERM || procmap_query_refused()) {
+                        fallback_note("PROCMAP_QUERY", r);
+                        use_query = 0;
+                }
         }
         return maps_text(s, TAKE_FD(fd), first);
 }

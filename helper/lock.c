@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lock.c: see lock.h. */
 #include <fcntl.h>
 #include <limits.h>
@@ -14,12 +15,23 @@ static void on_alarm(int sig _unused_) {}
 /* F_OFD_SETLKW has no timeout: an interval timer whose handler is installed
  * without SA_RESTART makes it return EINTR. The timer repeats every 10 ms, so
  * a tick that fires before the call starts to block is not lost; each EINTR
- * checks the deadline. */
+ * checks the deadline.
+ *
+ * SIGALRM's mask and disposition are inherited across exec, and a caller
+ * that blocks or ignores it (a shell's trap '' ALRM, a runtime that blocks
+ * signals in every thread) would leave the call to wait forever: so the
+ * handler, the unblocked mask and the timer are all set here and put back
+ * afterwards. That keeps the wait in this process and the lock grant
+ * immediate (the kernel wakes the waiter); the alternative, a child blocking
+ * on our shared open file description and killed at the deadline, would
+ * need its own reaping, death signal and SIGCHLD care. Timer first off,
+ * mask and handler last: a late tick still finds our handler. */
 static int lock_wait(int fd, double deadline)
 {
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
         struct itimerval it = { .it_interval = { .tv_usec = 10000 } }, old_it;
+        sigset_t alrm, old_mask;
         int r;
 
         if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
@@ -30,11 +42,19 @@ static int lock_wait(int fd, double deadline)
                 return -EBUSY;
 
         sigemptyset(&sa.sa_mask);
+        sigemptyset(&alrm);
+        sigaddset(&alrm, SIGALRM);
         it.it_value = it.it_interval;
         if (sigaction(SIGALRM, &sa, &old_sa) < 0)
                 return negative_errno();
+        if (sigprocmask(SIG_UNBLOCK, &alrm, &old_mask) < 0) {
+                r = negative_errno();
+                sigaction(SIGALRM, &old_sa, NULL);
+                return r;
+        }
         if (setitimer(ITIMER_REAL, &it, &old_it) < 0) {
                 r = negative_errno();
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 sigaction(SIGALRM, &old_sa, NULL);
                 return r;
         }
@@ -42,6 +62,7 @@ static int lock_wait(int fd, double deadline)
                 r = fcntl(fd, F_OFD_SETLKW, &fl) == 0 ? 0 : negative_errno();
         while (r == -EINTR && now_sec() < deadline);
         setitimer(ITIMER_REAL, &old_it, NULL);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         sigaction(SIGALRM, &old_sa, NULL);
         return r == -EINTR ? -EBUSY : r;
 }

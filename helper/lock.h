@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lock.h: one run at a time per instance.
  *
  * Promises: lock_instance() holds an OFD write lock on RUNTIME_DIR/INSTANCE.lock

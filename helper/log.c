@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* log.c: see log.h. */
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -30,7 +31,9 @@ static bool stderr_is_journal(void)
         return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
 }
 
-static bool journal_send(int level, const char *message_id, const char *text)
+/* ENTRY is "MESSAGE=TEXT", formatted behind its field name: a long message
+ * is not copied again, so no allocation here can fail on its length. */
+static bool journal_send(int level, const char *message_id, const char *entry)
 {
         const sd_syms *sd;
         char f[6][256 + 64];
@@ -39,10 +42,7 @@ static bool journal_send(int level, const char *message_id, const char *text)
 
         if (dlib_systemd(&sd) < 0)
                 return false;
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, "MESSAGE=%s", text) < 0)
-                return false;
-        iov[n++] = (struct iovec){ msg, strlen(msg) };
+        iov[n++] = (struct iovec){ (char *)entry, strlen(entry) };
         snprintf(f[0], sizeof f[0], "PRIORITY=%d", level);
         snprintf(f[1], sizeof f[1], "MESSAGE_ID=%s", message_id);
         snprintf(f[2], sizeof f[2], "SYSLOG_IDENTIFIER=overlay-helper");
@@ -56,10 +56,47 @@ static bool journal_send(int level, const char *message_id, const char *text)
         return sd->journal_sendv(iov, n) >= 0;
 }
 
+#define MESSAGE_FIELD "MESSAGE="
+#define MESSAGE_FIELD_LEN (sizeof MESSAGE_FIELD - 1)
+#define CUT_MARK " [\xe2\x80\xa6 message cut: out of memory]"
+
+/* Formats into STACK, or into *RET_HEAP when it does not fit: no length
+ * limit. Not vasprintf(): glibc's mallocs its buffer before vfprintf() reads
+ * errno for %m, and a malloc may leave errno changed; vsnprintf() reads it
+ * first thing, right after we set it. Returns: "MESSAGE=TEXT" (the journal
+ * field; stderr gets what follows the prefix). */
+static char *format_text(char *stack, size_t size, char **ret_heap, int error, const char *fmt,
+                         va_list ap)
+{
+        size_t room = size - MESSAGE_FIELD_LEN;
+        va_list again;
+        int k;
+
+        memcpy(stack, MESSAGE_FIELD, MESSAGE_FIELD_LEN);
+        va_copy(again, ap);
+        errno = error; /* for %m */
+        k = vsnprintf(stack + MESSAGE_FIELD_LEN, room, fmt, ap);
+        if (k < 0) /* over INT_MAX bytes, or a bad format: say what we meant */
+                snprintf(stack + MESSAGE_FIELD_LEN, room, "%s", fmt);
+        else if ((size_t)k >= room) {
+                *ret_heap = malloc(MESSAGE_FIELD_LEN + (size_t)k + 1);
+                if (*ret_heap) {
+                        memcpy(*ret_heap, MESSAGE_FIELD, MESSAGE_FIELD_LEN);
+                        errno = error;
+                        vsnprintf(*ret_heap + MESSAGE_FIELD_LEN, (size_t)k + 1, fmt, again);
+                } else
+                        /* never cut silently */
+                        memcpy(stack + size - sizeof CUT_MARK, CUT_MARK, sizeof CUT_MARK);
+        }
+        va_end(again);
+        return *ret_heap ? *ret_heap : stack;
+}
+
 int log_emit(int level, int error, const char *message_id, const char *fmt, ...)
 {
         int saved_errno = errno;
-        char text[4096];
+        char stack[4096 + MESSAGE_FIELD_LEN];
+        char *heap = NULL, *entry;
         va_list ap;
 
         if (error < 0)
@@ -67,16 +104,15 @@ int log_emit(int level, int error, const char *message_id, const char *fmt, ...)
         if ((level == LOG_DEBUG && verbosity < 1) || (level > LOG_WARNING && verbosity < 0))
                 goto out;
 
-        errno = error; /* for %m */
         va_start(ap, fmt);
-        vsnprintf(text, sizeof text, fmt, ap);
+        entry = format_text(stack, sizeof stack, &heap, error, fmt, ap);
         va_end(ap);
 
         if (journal < 0)
                 journal = stderr_is_journal();
-        if (journal && journal_send(level, message_id, text))
-                goto out;
-        fprintf(stderr, "overlay-helper: %s\n", text);
+        if (!journal || !journal_send(level, message_id, entry))
+                fprintf(stderr, "overlay-helper: %s\n", entry + MESSAGE_FIELD_LEN);
+        free(heap);
 out:
         errno = saved_errno;
         return -error;

@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* log.h: one line per action, to stderr or, under systemd, to the journal.
  *
  * Promises: log_* never fail and never change errno; the *_errno forms return
  * the negative errno they were given so a verb can `return log_error_errno(r,
- * ...)`; %m in a format prints strerror of that errno. When JOURNAL_STREAM
+ * ...)`; %m in a format prints strerror of that errno. A message is never
+ * cut (only out of memory cuts one, at 4 KiB, and says so), so what can grow
+ * without bound (a path's depth, a list of holders) is for the caller to
+ * summarise where it comes from: text.h, probe_describe(). When JOURNAL_STREAM
  * names our stderr, each line is a structured journal entry carrying
  * OVERLAY_HELPER_INSTANCE=, OVERLAY_HELPER_ACTION= and a fixed MESSAGE_ID=;
  * otherwise it is "overlay-helper: TEXT" on stderr. Only verbs log. */

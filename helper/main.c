@@ -1,28 +1,25 @@
-/* main.c: global options and the verb table; the only place that exits. */
-#include <getopt.h>
-#include <math.h>
-#include <signal.h>
-#include <stdarg.h>
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* main.c: the verb table; the only place that exits. */
+#include <stdint.h>
 
+#include "cli.h"
+#include "fallback.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
 
-globals arg = {
-        .config_dir = "/etc/overlay-helper",
-        .state_dir = "/var/lib/overlay-helper",
-        .runtime_dir = "/run/overlay-helper",
-};
-
-static const struct verb {
-        const char *name;
-        int (*run)(int argc, char **argv);
-} verbs[] = {
-        { "mount", verb_mount },
-        { "umount", verb_umount },
-        { "purge", verb_purge },
-        { "status", verb_status },
-        { "probe", verb_probe },
+static const verb_spec verbs[] = {
+        { "mount", "INSTANCE [--wait SECONDS]", "mount the instance's overlay", CLI_WAIT, 1, 1,
+          "INSTANCE", verb_mount },
+        { "umount", "INSTANCE [--wait SECONDS]", "unmount it (never lazily), clean Work", CLI_WAIT,
+          1, 1, "INSTANCE", verb_umount },
+        { "purge", "INSTANCE [--wait SECONDS]", "unmount, then empty Upper, Work, Merged", CLI_WAIT,
+          1, 1, "INSTANCE", verb_purge },
+        { "status", "[--json] [INSTANCE...]", "show what is mounted (every instance by default)", 0,
+          0, SIZE_MAX, "INSTANCE", verb_status },
+        { "probe", "TARGET [--json] [--watch] [--interval SECONDS] [--timeout SECONDS]",
+          "name whoever holds TARGET: an instance, a path, a block device or an image file",
+          CLI_WATCH, 1, 1, "TARGET", verb_probe },
 };
 
 static void help(void)
@@ -40,15 +37,15 @@ static void help(void)
                "  probe TARGET [--watch] [--interval S] [--timeout S]\n"
                "                                    name whoever holds TARGET\n"
                "\n"
-               "Options:\n"
+               "Options (before or after the command):\n"
                "      --config-dir DIR   instance configs (default /etc/overlay-helper)\n"
                "      --state-dir DIR    default home of upper/work/merged\n"
                "                         (default /var/lib/overlay-helper)\n"
-               "      --runtime-dir DIR  lock files (default /run/overlay-helper)\n"
+               "      --runtime-dir DIR  lock files and records (default /run/overlay-helper)\n"
                "      --json             machine-readable output (status, probe)\n"
                "  -q, --quiet            errors and warnings only\n"
                "  -v, --verbose          also debug messages\n"
-               "  -h, --help             this help\n"
+               "  -h, --help             this help (after a command: that command's)\n"
                "      --version          the version\n"
                "\n"
                "Exit status: 0 done or nothing to do, 1 failed, 2 bad usage or config,\n"
@@ -58,127 +55,32 @@ static void help(void)
                "  ExecStopPost=+/usr/bin/nsenter --mount=/proc/1/ns/mnt -- overlay-helper umount %%i\n");
 }
 
-int usage_error(const char *verb, const char *fmt, ...)
+static void log_fallback(const char *feature, int err, void *userdata)
 {
-        char what[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(what, sizeof what, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "overlay-helper: %s%s%s\nTry 'overlay-helper --help'.\n",
-                verb ? verb : "", verb ? ": " : "", what);
-        return EXIT_USAGE;
-}
-
-int parse_seconds(const char *s, double *ret)
-{
-        char *end;
-        double v;
-
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e6)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
-void test_stall(const char *stage)
-{
-        const char *e = getenv("OVERLAY_HELPER_TEST_STALL");
-
-        if (e && streq(e, stage))
-                raise(SIGSTOP);
-}
-
-/* Paths from the command line are made absolute now: setns() into PID 1's
- * mount namespace moves our cwd to its root. */
-static int absolute_dir(const char *value, const char **slot)
-{
-        static char *owned[3];
-        static int n_owned;
-        char cwd[4096];
-        char *p;
-
-        if (strempty(value))
-                return -EINVAL;
-        if (value[0] == '/') {
-                *slot = value;
-                return 0;
-        }
-        if (!getcwd(cwd, sizeof cwd) || n_owned >= (int)ELEMENTSOF(owned) ||
-            asprintf(&p, "%s/%s", cwd, value) < 0)
-                return -EINVAL;
-        owned[n_owned++] = p;
-        *slot = p;
-        return 0;
-}
-
-int parse_common_option(int c, const char *value)
-{
-        switch (c) {
-        case ARG_CONFIG_DIR:
-                return absolute_dir(value, &arg.config_dir) < 0 ? -EINVAL : 1;
-        case ARG_STATE_DIR:
-                return absolute_dir(value, &arg.state_dir) < 0 ? -EINVAL : 1;
-        case ARG_RUNTIME_DIR:
-                return absolute_dir(value, &arg.runtime_dir) < 0 ? -EINVAL : 1;
-        case ARG_JSON:
-                arg.json = true;
-                return 1;
-        case 'q':
-                arg.verbosity = -1;
-                return 1;
-        case 'v':
-                arg.verbosity = 1;
-                return 1;
-        }
-        return 0;
+        (void)userdata;
+        if (err)
+                log_emit(LOG_DEBUG, -err, MSGID_INFO, "%s unavailable (%m): took the fallback",
+                         feature);
+        else
+                log_debug("%s switched off by its OVERLAY_HELPER_NO_* variable: took the fallback",
+                          feature);
 }
 
 int main(int argc, char **argv)
 {
-        static const struct option options[] = {
-                COMMON_LONG_OPTIONS,
-                { "version", no_argument, NULL, ARG_VERSION },
-                {},
-        };
-        int c;
+        const verb_spec *verb = NULL;
+        cli_args args;
+        int r;
 
-        opterr = 0;
-        /* '+': stop at the verb; it parses the rest itself. */
-        while ((c = getopt_long(argc, argv, "+:qvh", options, NULL)) >= 0) {
-                int r = parse_common_option(c, optarg);
-                if (r < 0)
-                        return usage_error(NULL, "invalid value for %s: '%s'", argv[optind - 1],
-                                           optarg ? optarg : "");
-                if (r > 0)
-                        continue;
-                switch (c) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                case ARG_VERSION:
-                        printf("overlay-helper %s\n", OVERLAY_HELPER_VERSION);
-                        return EXIT_OK;
-                case ':':
-                        return usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
-                default:
-                        return usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
-                }
+        r = cli_parse(argc, argv, verbs, ELEMENTSOF(verbs), help, &verb, &args);
+        if (r != 0) {
+                cli_args_done(&args);
+                return r > 0 ? EXIT_OK : r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
         }
-        log_setup(arg.verbosity);
-        if (optind >= argc)
-                return usage_error(NULL, "no command given (mount, umount, purge, status, probe)");
-
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[optind], verbs[i].name)) {
-                        int verb_argc = argc - optind;
-                        char **verb_argv = argv + optind;
-                        optind = 0; /* glibc: restart scanning for the verb's own options */
-                        log_set_action(verbs[i].name);
-                        return verbs[i].run(verb_argc, verb_argv);
-                }
-        return usage_error(NULL, "unknown command '%s'", argv[optind]);
+        log_setup(args.verbosity);
+        log_set_action(verb->name);
+        r = verb->run(&args);
+        fallback_notes_foreach(log_fallback, NULL);
+        cli_args_done(&args);
+        return r;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mntns.h: every mount namespace on the system, and what each has mounted.
  *
  * Promises: mntns_scan() finds every mount namespace, including ones no
@@ -5,11 +6,14 @@
  * namespace's mount table exactly once, and keeps only the mounts a caller's
  * filter accepts. Where the kernel has them (6.12) it walks namespaces with
  * NS_MNT_GET_NEXT and reads tables with listmount()/statmount(), so its cost
- * does not depend on the number of processes; otherwise, or with
- * OVERLAY_HELPER_NO_STATMOUNT=1, it dedupes /proc/PID/ns/mnt and parses one
+ * does not depend on the number of processes; otherwise (an older kernel,
+ * a seccomp filter that refuses the calls or ioctl(), no CAP_SYS_ADMIN), or
+ * with OVERLAY_HELPER_NO_STATMOUNT=1, it dedupes /proc/PID/ns/mnt and parses one
  * /proc/PID/mountinfo per namespace, finding process-less namespaces through
  * the nsfs bind mounts and fds that pin them. Processes that vanish mid-scan
- * are skipped quietly; what could not be read is counted, not fatal. */
+ * are skipped quietly; what could not be read is counted, not fatal. A way
+ * the kernel refused once is not tried again in the run, and noted
+ * (fallback.h). */
 #pragma once
 
 #include <stdbool.h>

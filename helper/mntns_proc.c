@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mntns_proc.c: the /proc ways of mntns_scan() (kernels before 6.12, a
  * caller outside the initial PID namespace, or OVERLAY_HELPER_NO_STATMOUNT=1),
  * and the /proc scans callers use on any kernel (mntns_fd_pins,
- * mntns_pid_map). See mntns.h and mntns.c.
+ * mntns_pid_map). See mntns.h and mntns.c; the builder primitives it uses
+ * are mntns_table.c's, and nothing here calls into mntns.c.
  *
  * Namespaces are found by deduping /proc/PID/ns/mnt, then through the nsfs
  * bind mounts in the tables read, then through open fds; a namespace no
@@ -19,6 +21,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
+#include "fallback.h"
 #include "kapi.h"
 #include "mntns.h"
 #include "mntns_proc.h"
@@ -142,11 +145,24 @@ static int origin_add(proc_scan *ps, int ns, int via, const char *path)
         return 0;
 }
 
+/* 0 where the kernel has no NS_GET_MNTNS_ID (before 6.8) or a filter
+ * refuses ioctl(); then it is not asked again (mntns_read_table() turns an
+ * id of 0 into the mountinfo way). */
 static uint64_t ns_fd_id(int ns_fd)
 {
+        static bool refused;
         __u64 id = 0;
 
-        return ioctl(ns_fd, OH_NS_GET_MNTNS_ID, &id) < 0 ? 0 : id; /* 0 before 6.8 */
+        if (refused)
+                return 0;
+        if (ioctl(ns_fd, OH_NS_GET_MNTNS_ID, &id) == 0)
+                return id;
+        if (errno == ENOTTY || errno == ENOSYS || errno == EINVAL || errno == EPERM ||
+            errno == EOPNOTSUPP) {
+                fallback_note("NS_GET_MNTNS_ID", errno);
+                refused = true;
+        }
+        return 0;
 }
 
 /* Reads the table of namespace INO, which process PID is in: by its id, or
@@ -286,6 +302,24 @@ struct child_head {
  * open time whatever path led there. setns() also moves the child's root
  * and cwd to the new namespace's root, so each later step's path, and the
  * mount points in what it sends, resolve in the namespace just entered. */
+/* The child's deadline and its end on a closed pipe are signals whose
+ * default action kills it; a mask and dispositions inherited from whoever
+ * started us (exec keeps both; a blocked or ignored SIGALRM would leave a
+ * stuck child, and us waiting on it, forever) are not ours to rely on. */
+static void child_default_signals(void)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t mask;
+
+        sigemptyset(&dfl.sa_mask);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGALRM);
+        sigaddset(&mask, SIGPIPE);
+        (void)sigaction(SIGALRM, &dfl, NULL);
+        (void)sigaction(SIGPIPE, &dfl, NULL);
+        (void)sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
 static _Noreturn void child_dump_ns(char *const *steps, bool send_table, int out)
 {
         struct child_head head;
@@ -299,6 +333,7 @@ static _Noreturn void child_dump_ns(char *const *steps, bool send_table, int out
          * stuck child dies of SIGALRM (counted as unreadable), and only an
          * O_PATH open (no device open, no FIFO wait) checked to be nsfs is
          * reopened for setns(). */
+        child_default_signals();
         alarm(5);
         self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (self < 0)
@@ -367,8 +402,13 @@ static int read_via_child(proc_scan *ps, char *const *steps, int via, const char
         if (pipe2(pipe_fds, O_CLOEXEC) < 0)
                 return negative_errno();
         child = fork();
-        if (child == 0)
+        if (child == 0) {
+                /* Our copy of the read end would keep the pipe readable
+                 * after the parent closed its own: the child's write would
+                 * then block on a full pipe instead of failing. */
+                close(pipe_fds[0]);
                 child_dump_ns(steps, !ps->b->statmount, pipe_fds[1]);
+        }
         close(pipe_fds[1]);
         if (child < 0 || !(f = fdopen(pipe_fds[0], "r"))) {
                 r = child < 0 ? negative_errno() : -ENOMEM;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mounttab.c: see mounttab.h. */
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include "kapi.h"
 #include "mounttab.h"
 #include "env.h"
+#include "fallback.h"
 #include "util.h"
 
 void mount_entry_free(mount_entry *m)
@@ -19,15 +21,74 @@ void mount_entry_free(mount_entry *m)
         free(m);
 }
 
-static int statmount_state; /* 0 unknown, 1 works, -1 unavailable */
+/* 0 not yet probed, 1 works, -1 not to be used for the rest of the run */
+static int statmount_state, listmount_state;
+
+/* What a call on our own namespace fails with when the kernel will not give
+ * us the call at all: it has none (ENOSYS), it does not know the request
+ * (EINVAL, E2BIG, EOPNOTSUPP), or a seccomp filter refuses it (EPERM:
+ * systemd 252's SystemCallFilter= and the container runtimes answer the
+ * syscalls newer than their tables so). */
+static bool kernel_refuses(int e)
+{
+        return e == ENOSYS || e == EPERM || e == EINVAL || e == E2BIG || e == EOPNOTSUPP;
+}
+
+/* statmount() of the mount our own root is on: any caller may ask for that
+ * one (it is reachable from our root), so a refusal here is the kernel's or
+ * a filter's, never a foreign namespace's (EPERM there only means we lack
+ * privilege over it). A failure of any kind means the mountinfo path, which
+ * is always right, only slower. */
+static int probe_statmount(void)
+{
+        struct oh_statmount sm;
+        struct statx stx;
+
+        if (env_flag(ENV_NO_STATMOUNT)) {
+                fallback_note("statmount", 0);
+                return -1;
+        }
+        if (statx(AT_FDCWD, "/", AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0) {
+                fallback_note("statx", errno);
+                return -1;
+        }
+        if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE)) {
+                fallback_note("STATX_MNT_ID_UNIQUE", EOPNOTSUPP); /* before 6.8 */
+                return -1;
+        }
+        if (oh_statmount(stx.stx_mnt_id, 0, OH_STATMOUNT_MNT_BASIC, &sm, sizeof(sm)) < 0) {
+                fallback_note("statmount", errno);
+                return -1;
+        }
+        return 1;
+}
+
+/* listmount() of our own namespace, from our own root: as above. */
+static int probe_listmount(void)
+{
+        __u64 id;
+
+        if (!mounttab_have_statmount())
+                return -1;
+        if (oh_listmount(OH_LSMT_ROOT, 0, 0, &id, 1) < 0) {
+                fallback_note("listmount", errno);
+                return -1;
+        }
+        return 1;
+}
 
 bool mounttab_have_statmount(void)
 {
-        if (statmount_state == 0) {
-                if (env_flag(ENV_NO_STATMOUNT))
-                        statmount_state = -1;
-        }
-        return statmount_state >= 0;
+        if (statmount_state == 0)
+                statmount_state = probe_statmount();
+        return statmount_state > 0;
+}
+
+bool mounttab_have_listmount(void)
+{
+        if (listmount_state == 0)
+                listmount_state = probe_listmount();
+        return listmount_state > 0;
 }
 
 void unescape_octal(char *s)
@@ -74,7 +135,8 @@ static char *dup_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
         return (sm->mask & bit) ? strdup(sm->str + off) : strdup("");
 }
 
-/* Returns 1 on success, 0 when statmount is unusable here, -errno. */
+/* Returns 1 on success, 0 when statmount cannot answer (the mountinfo path
+ * must), -errno. */
 static int mount_at_statmount(const char *path, mount_entry **ret)
 {
         const uint64_t mask = OH_STATMOUNT_SB_BASIC | OH_STATMOUNT_MNT_BASIC |
@@ -99,8 +161,15 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
                         return -ENOMEM;
                 if (oh_statmount(stx.stx_mnt_id, 0, mask, sm, size) == 0)
                         break;
-                if (errno == ENOSYS || errno == EINVAL)
+                /* The probe of our own root passed, so an EPERM concerns
+                 * this one mount; mountinfo still shows it to us. */
+                if (errno == EPERM)
                         return 0;
+                if (kernel_refuses(errno)) {
+                        fallback_note("statmount", errno);
+                        statmount_state = -1;
+                        return 0;
+                }
                 if (errno != EOVERFLOW || size >= (1u << 24))
                         return negative_errno();
                 free(TAKE_PTR(sm));
@@ -108,8 +177,11 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
         }
         /* Kernels before 6.11 ignore MNT_OPTS; an overlay's layers are then
          * unknown to us and the mountinfo path must answer. */
-        if (!(sm->mask & OH_STATMOUNT_MNT_OPTS))
+        if (!(sm->mask & OH_STATMOUNT_MNT_OPTS)) {
+                fallback_note("STATMOUNT_MNT_OPTS", EOPNOTSUPP);
+                statmount_state = -1;
                 return 0;
+        }
 
         mount_entry *m = calloc(1, sizeof *m);
         if (!m)
@@ -128,10 +200,40 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
         return 1;
 }
 
-static int mount_at_mountinfo(const char *path, mount_entry **ret)
+/* PATH with its parent resolved and its last component kept as it is, for
+ * kernels whose statx() names no mount (before 5.8). */
+static int resolve_parent(const char *path, char canon[PATH_MAX])
+{
+        _cleanup_free_ char *dir = strdup(path);
+        const char *parent;
+        char *slash, *name;
+
+        if (!dir)
+                return -ENOMEM;
+        while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+                dir[strlen(dir) - 1] = '\0';
+        slash = strrchr(dir, '/');
+        name = slash ? slash + 1 : dir;
+        if (!*name || streq(name, ".") || streq(name, ".."))
+                return realpath(path, canon) ? 0 : negative_errno();
+        parent = !slash ? "." : slash == dir ? "/" : dir;
+        if (slash)
+                *slash = '\0';
+        if (!realpath(parent, canon))
+                return negative_errno();
+        if (strlen(canon) + 1 + strlen(name) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (!streq(canon, "/"))
+                strcat(canon, "/");
+        strcat(canon, name);
+        return 0;
+}
+
+/* The topmost entry of our mountinfo with id MNT_ID, or (MNT_ID 0) with
+ * mount point CANON. Returns: 0 and *ret, -ENOENT, -errno. */
+static int mountinfo_find(uint64_t mnt_id, const char *canon, mount_entry **ret)
 {
         const mnt_syms *mnt;
-        char canon[PATH_MAX];
         struct libmnt_iter *itr;
         struct libmnt_table *tb;
         struct libmnt_fs *fs;
@@ -139,8 +241,6 @@ static int mount_at_mountinfo(const char *path, mount_entry **ret)
 
         if (dlib_mount(&mnt) < 0)
                 return -EOPNOTSUPP;
-        if (!realpath(path, canon))
-                return negative_errno();
         tb = mnt->new_table_from_file("/proc/self/mountinfo");
         if (!tb)
                 return -EIO;
@@ -151,7 +251,8 @@ static int mount_at_mountinfo(const char *path, mount_entry **ret)
         }
         while (mnt->table_next_fs(tb, itr, &fs) == 0) {
                 const char *target = mnt->fs_get_target(fs);
-                if (!target || !streq(target, canon))
+                if (!target || (mnt_id ? (uint64_t)(unsigned)mnt->fs_get_id(fs) != mnt_id
+                                       : !streq(target, canon)))
                         continue;
                 mount_entry *m = calloc(1, sizeof *m);
                 const char *s = mnt->fs_get_source(fs), *o = mnt->fs_get_fs_options(fs);
@@ -177,18 +278,37 @@ static int mount_at_mountinfo(const char *path, mount_entry **ret)
         return r;
 }
 
+/* PATH itself, never what a symlink there points to: umount2() with
+ * UMOUNT_NOFOLLOW acts on PATH, and an answer for the target would have a
+ * caller unmount in vain, forever. statx() without following the last
+ * component names the topmost mount there by the id mountinfo shows. */
+static int mount_at_mountinfo(const char *path, mount_entry **ret)
+{
+        char canon[PATH_MAX];
+        struct statx stx;
+        int r;
+
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+                  STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+                return negative_errno();
+        if (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) {
+                if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                        return -ENOENT;
+        } else if (S_ISLNK(stx.stx_mode))
+                return -ENOENT;
+        if (stx.stx_mask & STATX_MNT_ID)
+                return mountinfo_find(stx.stx_mnt_id, NULL, ret);
+        r = resolve_parent(path, canon);
+        return r < 0 ? r : mountinfo_find(0, canon, ret);
+}
+
 int mount_at(const char *path, mount_entry **ret)
 {
-        struct stat st;
-
         if (mounttab_have_statmount()) {
                 int r = mount_at_statmount(path, ret);
                 if (r != 0)
                         return r < 0 ? r : 0;
-                statmount_state = -1;
         }
-        if (lstat(path, &st) < 0)
-                return negative_errno();
         return mount_at_mountinfo(path, ret);
 }
 
@@ -214,14 +334,22 @@ static int beneath_listmount(const char *canon, char **ret_mountpoint)
                 return -ENOMEM;
         do {
                 n = oh_listmount(OH_LSMT_ROOT, 0, last, ids, ELEMENTSOF(ids));
+                if (n < 0 && kernel_refuses(errno)) {
+                        /* an EPERM after the probe passed: this call only */
+                        if (errno != EPERM) {
+                                fallback_note("listmount", errno);
+                                listmount_state = -1;
+                        }
+                        return -ENOSYS;
+                }
                 if (n < 0)
-                        return errno == ENOSYS || errno == EINVAL ? -ENOSYS : negative_errno();
+                        return negative_errno();
                 for (long i = 0; i < n; i++) {
                         last = ids[i];
                         if (oh_statmount(ids[i], 0, OH_STATMOUNT_MNT_POINT, sm, size) < 0) {
                                 if (errno == ENOENT || errno == EOVERFLOW)
                                         continue; /* gone meanwhile, or a path longer than any of ours */
-                                return negative_errno();
+                                return kernel_refuses(errno) ? -ENOSYS : negative_errno();
                         }
                         if (!(sm->mask & OH_STATMOUNT_MNT_POINT))
                                 return -ENOSYS;
@@ -270,7 +398,7 @@ int mount_beneath(const char *dir, char **ret_mountpoint)
 
         if (!realpath(dir, canon))
                 return errno == ENOENT ? 0 : negative_errno();
-        if (mounttab_have_statmount()) {
+        if (mounttab_have_listmount()) {
                 int r = beneath_listmount(canon, ret_mountpoint);
                 if (r != -ENOSYS)
                         return r;

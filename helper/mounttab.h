@@ -1,9 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mounttab.h: what is mounted where, without parsing the whole table.
  *
- * Promises: mount_at() answers "what is the topmost mount at PATH" with one
+ * Promises: mount_at() answers "what is the topmost mount at PATH" for PATH
+ * itself (a symlink there is never followed: it is no mount point) with one
  * statx() and one statmount() where the kernel has them (6.8/6.11), so its
- * cost does not grow with the number of mounts; on older kernels, or with
- * OVERLAY_HELPER_NO_STATMOUNT=1, it reads /proc/self/mountinfo with libmount.
+ * cost does not grow with the number of mounts; on older kernels, where a
+ * seccomp filter refuses statmount(), or with OVERLAY_HELPER_NO_STATMOUNT=1,
+ * it reads /proc/self/mountinfo with libmount and picks the entry by the
+ * mount id statx() gives for PATH. Whether statmount() and listmount() may
+ * be used is probed once per run on our own root mount (see
+ * mounttab_have_statmount), and every fallback is noted (fallback.h).
  * Options come back escaped as in mountinfo (\054 for ',', \040 for ' '). */
 #pragma once
 
@@ -32,8 +38,16 @@ static inline void mount_entry_freep(mount_entry **m)
 }
 #define _cleanup_mount_entry_ __attribute__((cleanup(mount_entry_freep)))
 
-/* True when the statmount() path is in use (not forced off, kernel has it). */
+/* True when the statmount() path is in use: not forced off, and statmount()
+ * of the mount our own root is on works. Any caller may ask for that mount,
+ * so its refusal (ENOSYS, or EPERM from a seccomp filter such as systemd
+ * 252's SystemCallFilter=, which predates the call) says the kernel will not
+ * give us statmount() at all, unlike an EPERM for a foreign namespace we
+ * lack privilege over. Decided once, on first use, for the rest of the run. */
 bool mounttab_have_statmount(void);
+
+/* The same for listmount() of our own namespace; implies statmount(). */
+bool mounttab_have_listmount(void);
 
 /* Undoes mountinfo's octal escapes (\NNN) in place. */
 void unescape_octal(char *s);

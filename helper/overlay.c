@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlay.c: see overlay.h. */
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 
 #include "overlay.h"
 #include "env.h"
+#include "fallback.h"
 #include "util.h"
 
 /* fsconfig() string values are capped by the kernel at 256 bytes. */
@@ -102,7 +104,7 @@ static bool same_path(const char *shown, const char *configured)
         return realpath(configured, canon) && streq(shown, canon);
 }
 
-bool overlay_is_instance(const mount_entry *m, const overlay_config *cfg)
+bool overlay_is_instance(const mount_entry *m, const overlay_spec *cfg)
 {
         _cleanup_free_ char *upper = NULL;
 
@@ -112,7 +114,7 @@ bool overlay_is_instance(const mount_entry *m, const overlay_config *cfg)
         return same_path(upper, cfg->upper);
 }
 
-bool overlay_same_layers(const mount_entry *m, const overlay_config *cfg)
+bool overlay_same_layers(const mount_entry *m, const overlay_spec *cfg)
 {
         overlay_layers l;
         bool same;
@@ -162,6 +164,7 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
                 r = fs_config(fs_fd, FSCONFIG_SET_FD, key, NULL, dir_fd);
                 if (r != -EINVAL && r != -EOPNOTSUPP && r != -EBADF)
                         return r;
+                fallback_note("FSCONFIG_SET_FD", r);
                 /* before 6.13: the refusal went to the context's log, where
                  * it would be mistaken for the reason of a later failure */
                 free(read_fs_log(fs_fd));
@@ -172,13 +175,13 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
         return fs_config(fs_fd, FSCONFIG_SET_STRING, key, path, 0);
 }
 
-static int configure_fs(int fs_fd, const overlay_config *cfg, int upper_fd, int work_fd)
+static int configure_fs(int fs_fd, const overlay_spec *cfg, int upper_fd, int work_fd)
 {
         _cleanup_free_ char *source = NULL;
         bool by_fd = !env_flag(ENV_NO_LAYER_FDS);
         int r;
 
-        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->instance) < 0)
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->name) < 0)
                 return -ENOMEM;
         r = fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
         for (size_t i = 0; r >= 0 && i < cfg->n_lowers; i++) {
@@ -192,7 +195,7 @@ static int configure_fs(int fs_fd, const overlay_config *cfg, int upper_fd, int 
                 r = set_layer(fs_fd, "upperdir", cfg->upper, upper_fd, &by_fd);
         if (r >= 0)
                 r = set_layer(fs_fd, "workdir", cfg->work, work_fd, &by_fd);
-        for (char **o = cfg->options; r >= 0 && *o; o++) {
+        for (char *const *o = cfg->options; r >= 0 && *o; o++) {
                 _cleanup_free_ char *key = strdup(*o);
                 char *eq;
                 if (!key)
@@ -207,7 +210,7 @@ static int configure_fs(int fs_fd, const overlay_config *cfg, int upper_fd, int 
         return r;
 }
 
-static int mount_new_api(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+static int mount_new_api(const overlay_spec *cfg, int upper_fd, int work_fd, int merged_fd,
                          char **ret_detail)
 {
         _cleanup_close_ int fs_fd = -EBADF, mnt_fd = -EBADF;
@@ -263,7 +266,7 @@ static bool legacy_safe(const char *path)
         return !strpbrk(path, ",:\\\n");
 }
 
-static int mount_legacy(const overlay_config *cfg, int merged_fd, char **ret_detail)
+static int mount_legacy(const overlay_spec *cfg, int merged_fd, char **ret_detail)
 {
         _cleanup_free_ char *data = NULL, *source = NULL;
         char target[64];
@@ -291,13 +294,13 @@ static int mount_legacy(const overlay_config *cfg, int merged_fd, char **ret_det
                 fprintf(f, "%s%s", i ? ":" : "", cfg->lowers[i]);
         }
         fprintf(f, ",upperdir=%s,workdir=%s", cfg->upper, cfg->work);
-        for (char **o = cfg->options; *o; o++)
+        for (char *const *o = cfg->options; *o; o++)
                 fprintf(f, ",%s", *o);
         if (fclose(f) != 0)
                 return -ENOMEM;
         if (len >= 4096) /* one page of mount data */
                 return -ENAMETOOLONG;
-        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->instance) < 0)
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->name) < 0)
                 return -ENOMEM;
         /* The magic link pins the dir we opened without following symlinks. */
         snprintf(target, sizeof target, "/proc/self/fd/%d", merged_fd);
@@ -314,19 +317,47 @@ static int have_lowerdir_plus(void)
 {
         static int cached = -1;
         _cleanup_close_ int fs_fd = -EBADF;
+        int r;
 
         if (cached >= 0)
                 return cached;
         fs_fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-        if (fs_fd < 0)
-                return errno == ENOSYS || errno == ENODEV ? (cached = 0) : negative_errno();
-        if (fs_config(fs_fd, FSCONFIG_SET_FLAG, "overlay-helper-probe", NULL, 0) == 0)
+        if (fs_fd < 0) {
+                /* EPERM: a seccomp filter, or no CAP_SYS_ADMIN, which
+                 * mount(2) then reports as well */
+                if (errno != ENOSYS && errno != ENODEV && errno != EPERM && errno != EOPNOTSUPP)
+                        return negative_errno();
+                fallback_note("fsopen", errno);
+                return cached = 0;
+        }
+        if (fs_config(fs_fd, FSCONFIG_SET_FLAG, "overlay-helper-probe", NULL, 0) == 0) {
+                fallback_note("fsconfig (the VFS's legacy adapter)", EOPNOTSUPP);
                 return cached = 0; /* the legacy adapter takes anything */
-        cached = fs_config(fs_fd, FSCONFIG_SET_STRING, "lowerdir+", "/", 0) == 0;
-        return cached;
+        }
+        r = fs_config(fs_fd, FSCONFIG_SET_STRING, "lowerdir+", "/", 0);
+        if (r < 0) {
+                fallback_note("fsconfig lowerdir+", r);
+                return cached = 0;
+        }
+        /* A filter may let fsopen() through and refuse the later calls
+         * (EPERM, ENOSYS); a kernel that lets us make them answers a bad fd
+         * with EBADF. Found out only at mount time, they would leave a
+         * superblock made for nothing and the mount failed. */
+        if (syscall(SYS_fsmount, -EBADF, FSMOUNT_CLOEXEC, 0) < 0 &&
+            (errno == EPERM || errno == ENOSYS)) {
+                fallback_note("fsmount", errno);
+                return cached = 0;
+        }
+        if (syscall(SYS_move_mount, -EBADF, "", -EBADF, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 &&
+            (errno == EPERM || errno == ENOSYS)) {
+                fallback_note("move_mount", errno);
+                return cached = 0;
+        }
+        return cached = 1;
 }
 
-int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+int overlay_mount(const overlay_spec *cfg, int upper_fd, int work_fd, int merged_fd,
                   char **ret_detail)
 {
         *ret_detail = NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlay.h: mounting and unmounting one instance's overlay.
  *
  * Promises: overlay_mount() passes every layer to the kernel as an fd
@@ -10,11 +11,23 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "config.h"
 #include "mounttab.h"
 
 #define OVERLAY_SOURCE_PREFIX "overlay-helper:"
+
+/* What to mount: the engine fills it from an instance's config. */
+typedef struct overlay_spec {
+        const char *name;        /* the mount source becomes "overlay-helper:NAME" */
+        char *const *lowers;     /* NULL-terminated, top-most first */
+        size_t n_lowers;
+        const char *upper;
+        const char *work;
+        char *const *options;    /* NULL-terminated "key" or "key=value" */
+        uint64_t mount_attr;     /* MOUNT_ATTR_* */
+} overlay_spec;
 
 typedef struct overlay_layers {
         char **lowers; /* NULL-terminated, top-most first */
@@ -29,16 +42,16 @@ typedef struct overlay_layers {
 int overlay_layers_parse(const char *fs_options, overlay_layers *ret);
 void overlay_layers_done(overlay_layers *l);
 
-/* Returns: true if M is an overlay whose upper dir is CFG's Upper. */
-bool overlay_is_instance(const mount_entry *m, const overlay_config *cfg);
+/* Returns: true if M is an overlay whose upper dir is SPEC's Upper. */
+bool overlay_is_instance(const mount_entry *m, const overlay_spec *spec);
 
-/* Returns: true if M is an overlay with exactly CFG's lowers, upper and work. */
-bool overlay_same_layers(const mount_entry *m, const overlay_config *cfg);
+/* Returns: true if M is an overlay with exactly SPEC's lowers, upper and work. */
+bool overlay_same_layers(const mount_entry *m, const overlay_spec *spec);
 
-/* Mounts CFG's overlay on MERGED_FD. On failure *ret_detail (malloc'd, may be
+/* Mounts SPEC's overlay on MERGED_FD. On failure *ret_detail (malloc'd, may be
  * NULL) holds what the kernel said about it ("overlayfs: ...").
  * Returns: 0 or -errno. */
-int overlay_mount(const overlay_config *cfg, int upper_fd, int work_fd, int merged_fd,
+int overlay_mount(const overlay_spec *spec, int upper_fd, int work_fd, int merged_fd,
                   char **ret_detail);
 
 /* Returns: 0, -EBUSY while held, -EINVAL if nothing is mounted there. */

@@ -1,7 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe_output.c: see probe_output.h. */
 #include "json.h"
 #include "probe_output.h"
+#include "text.h"
 #include "util.h"
+
+/* How much of each list a log line shows before it counts the rest: a
+ * holder with 5,000 fds must not push the advice off the end of a message. */
+#define DESCRIBE_REFS      8
+#define DESCRIBE_PROCESSES 16
+#define DESCRIBE_COPIES    8
+#define DESCRIBE_PATHS     8   /* pins, submounts */
+#define DESCRIBE_PATH_MAX  256 /* bytes of one path, its middle left out */
 
 /* Names and paths come from other users: a newline or an escape sequence
  * in a file name must not forge a log line or drive the terminal. */
@@ -114,8 +124,8 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                 const probe_copy *c = &r->copies[i];
                 fprintf(f, "%-12llu %-4s mounted on ", (unsigned long long)c->ns_ino,
                         c->init ? "yes" : "no");
-                put_safe(f, c->mountpoints[0]);
-                for (char **p = c->mountpoints + 1; *p; p++) {
+                put_safe(f, c->mountpoints ? c->mountpoints[0] : NULL);
+                for (char **p = c->mountpoints ? c->mountpoints + 1 : NULL; p && *p; p++) {
                         fputs(", ", f);
                         put_safe(f, *p);
                 }
@@ -151,50 +161,110 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                         "(run as root to see them)\n", r->n_unreadable);
 }
 
+static void put_more(FILE *f, const char *sep, size_t n, const char *one, const char *many)
+{
+        char g[TEXT_GROUPED_MAX];
+
+        fprintf(f, "%sand %s more %s", sep, text_grouped(n, g), n == 1 ? one : many);
+}
+
+/* A path, or a ref naming one ("fd:3:PATH"), shortened and escaped. */
+static void put_short(FILE *f, const char *s)
+{
+        _cleanup_free_ char *shortened = s ? text_shorten_path(s, DESCRIBE_PATH_MAX) : NULL;
+
+        put_safe(f, shortened ? shortened : s);
+}
+
+static void describe_paths(FILE *f, char **v, const char *first, const char *sep,
+                           const char *one, const char *many)
+{
+        size_t n = 0;
+
+        for (char **p = v; p && *p; p++, n++)
+                if (n < DESCRIBE_PATHS) {
+                        fputs(n ? sep : first, f);
+                        put_short(f, *p);
+                }
+        if (n > DESCRIBE_PATHS)
+                put_more(f, " ", n - DESCRIBE_PATHS, one, many);
+}
+
+static void describe_holder(FILE *f, const holder *h)
+{
+        size_t shown = h->n_refs < DESCRIBE_REFS ? h->n_refs : DESCRIBE_REFS, fds = 0;
+
+        fprintf(f, "%d ", (int)h->pid);
+        put_safe(f, h->comm);
+        if (h->unit) {
+                fputs(" [", f);
+                put_safe(f, h->unit);
+                fputc(']', f);
+        }
+        for (size_t k = 0; k < shown; k++) {
+                fputs(k ? " " : " (", f);
+                put_short(f, h->refs[k]);
+        }
+        for (size_t k = shown; k < h->n_refs; k++)
+                fds += strncmp(h->refs[k], "fd:", 3) == 0;
+        if (h->n_refs > shown) {
+                bool all_fds = fds == h->n_refs - shown;
+                put_more(f, " ", h->n_refs - shown, all_fds ? "fd" : "ref", all_fds ? "fds" : "refs");
+        }
+        if (h->n_refs)
+                fputc(')', f);
+}
+
+static void describe_copy(FILE *f, const probe_copy *c)
+{
+        size_t shown = c->n_processes < DESCRIBE_PROCESSES ? c->n_processes : DESCRIBE_PROCESSES;
+
+        if (c->init)
+                fprintf(f, "in PID 1's namespace");
+        else {
+                fprintf(f, "a copy in mnt:[%llu] at ", (unsigned long long)c->ns_ino);
+                put_short(f, c->mountpoints ? c->mountpoints[0] : NULL);
+        }
+        describe_paths(f, c->pinned_by, " pinned by ", ", ", "pin", "pins");
+        if (c->n_processes)
+                fputc(':', f);
+        for (size_t j = 0; j < shown; j++) {
+                fputs(j ? ", " : " ", f);
+                describe_holder(f, &c->processes[j]);
+        }
+        if (c->n_processes > shown)
+                put_more(f, ", ", c->n_processes - shown, "process", "processes");
+        describe_paths(f, c->submounts, ", submount ", ", submount ", "submount", "submounts");
+}
+
+/* Bounded whatever the scan found: each list is cut at a few items and the
+ * rest counted exactly; the details are probe's (human table, JSON). PID 1's
+ * namespace is always shown, as the one an unmount acts on. */
 char *probe_describe(const probe_result *r)
 {
         char *buf = NULL;
-        size_t len = 0;
+        size_t len = 0, shown = 0, others = 0, hidden = 0, hidden_processes = 0;
         FILE *f = open_memstream(&buf, &len);
 
         if (!f)
                 return NULL;
         for (size_t i = 0; i < r->n_copies; i++) {
                 const probe_copy *c = &r->copies[i];
-                if (i)
+                if (!c->init && others == DESCRIBE_COPIES) {
+                        hidden++;
+                        hidden_processes += c->n_processes;
+                        continue;
+                }
+                others += !c->init;
+                if (shown++)
                         fputs("; ", f);
-                if (c->init)
-                        fprintf(f, "in PID 1's namespace");
-                else {
-                        fprintf(f, "a copy in mnt:[%llu] at ", (unsigned long long)c->ns_ino);
-                        put_safe(f, c->mountpoints[0]);
-                }
-                for (char **p = c->pinned_by; p && *p; p++) {
-                        fputs(p == c->pinned_by ? " pinned by " : ", ", f);
-                        put_safe(f, *p);
-                }
-                if (c->n_processes)
-                        fputc(':', f);
-                for (size_t j = 0; j < c->n_processes; j++) {
-                        const holder *h = &c->processes[j];
-                        fprintf(f, "%s %d ", j ? "," : "", (int)h->pid);
-                        put_safe(f, h->comm);
-                        if (h->unit) {
-                                fputs(" [", f);
-                                put_safe(f, h->unit);
-                                fputc(']', f);
-                        }
-                        for (size_t k = 0; k < h->n_refs; k++) {
-                                fputs(k ? " " : " (", f);
-                                put_safe(f, h->refs[k]);
-                        }
-                        if (h->n_refs)
-                                fputc(')', f);
-                }
-                for (char **p = c->submounts; p && *p; p++) {
-                        fputs(", submount ", f);
-                        put_safe(f, *p);
-                }
+                describe_copy(f, c);
+        }
+        if (hidden) {
+                char g[TEXT_GROUPED_MAX];
+                put_more(f, "; ", hidden, "namespace", "namespaces");
+                fprintf(f, " (%s process%s in them)", text_grouped(hidden_processes, g),
+                        hidden_processes == 1 ? "" : "es");
         }
         if (fclose(f) != 0) {
                 free(buf);

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe_output.h: how probe results look, for people and for programs.
  *
  * Promises: the JSON carries the DESIGN.md keys (target, instance, mounted,
  * free, copies[{mnt_ns, init, mountpoint, pinned_by, processes[{pid, comm,
- * unit, refs}], submounts}]); the human form starts with a one-line verdict. */
+ * unit, refs}], submounts}]); the human form starts with a one-line verdict.
+ * Both list everything the scan found; only probe_describe() summarises. */
 #pragma once
 
 #include <stdbool.h>
@@ -24,6 +26,10 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r);
 char *probe_verdict(const probe_result *r);
 
 /* Who holds it, on one line for a log message: "in PID 1's namespace:
- * 1200 sleep (cwd); in mnt:[4026532301] pinned by bind:/run/x: 1300 bash
- * [foo.service]". Returns: malloc'd string, or NULL on OOM. */
+ * 1200 sleep (cwd); a copy in mnt:[4026532301] at /x pinned by bind:/run/x:
+ * 1300 bash [foo.service]". Bounded whatever the scan found: at most 8 refs
+ * per process, 16 processes per copy, 8 copies besides PID 1's, 8 pins and
+ * 8 submounts per copy, each path shortened to 256 bytes; the rest is
+ * counted exactly ("and 4,992 more fds", "and 3 more namespaces (5
+ * processes in them)"). Returns: malloc'd string, or NULL on OOM. */
 char *probe_describe(const probe_result *r);

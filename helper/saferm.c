@@ -16,6 +16,7 @@
 
 #include "saferm.h"
 #include "env.h"
+#include "fallback.h"
 #include "util.h"
 
 #ifndef SYS_openat2
@@ -45,8 +46,31 @@ static bool openat2_usable(void)
 {
         if (openat2_state < 0) {
                 openat2_state = !env_flag(ENV_NO_OPENAT2);
+                if (!openat2_state)
+                        fallback_note("openat2", 0);
         }
         return openat2_state > 0;
+}
+
+/* Whether openat2() itself is refused (ENOSYS; EPERM from a seccomp filter
+ * that predates it), as opposed to this one open: an O_PATH open of "/"
+ * asks for nothing a dir's owner or an LSM could deny. */
+static bool openat2_refused(int err)
+{
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_NO_MAGICLINKS };
+        int fd;
+
+        if (err == ENOSYS)
+                return true;
+        if (err != EPERM)
+                return false;
+        fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+        if (fd >= 0) {
+                close(fd);
+                return false;
+        }
+        return errno == EPERM || errno == ENOSYS;
 }
 
 /* lstat() semantics (statx(), Linux >= 4.11), plus the mount id (>= 5.8) so
@@ -98,8 +122,12 @@ static int open_dir_beneath(int dfd, const char *name, const struct ident *base)
                         fd = syscall(SYS_openat2, dfd, name, &how, sizeof(how));
                         if (fd >= 0)
                                 return TAKE_FD(fd);
-                        if (errno == ENOSYS)
+                        r = errno;
+                        if (openat2_refused(r)) {
+                                fallback_note("openat2", r);
                                 break;
+                        }
+                        errno = r;
                         /* EXDEV also means NAME was moved out of DFD while
                          * it was looked up (the final path_is_under() check
                          * of a RESOLVE_BENEATH walk). Only a dir still here,

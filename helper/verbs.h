@@ -1,11 +1,13 @@
-/* verbs.h: the commands, one function each, and what they share.
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* verbs.h: the commands, one function each, and the exit codes.
  *
- * Promises: each verb parses its own options (getopt_long), does its work and
- * returns an exit status from the table in DESIGN.md; verbs are the only
- * code that logs, once per action. main() owns process exit. */
+ * Promises: a verb takes the parsed command line, calls the engine (or the
+ * scanner, for probe) and reports: it is the only code that logs, once per
+ * action, and the only code that knows exit codes, which main() returns. */
 #pragma once
 
-#include <stdbool.h>
+#include "cli.h"
+#include "engine.h"
 
 enum {
         EXIT_OK = 0,     /* done, or nothing to do */
@@ -14,65 +16,11 @@ enum {
         EXIT_BUSY = 3,   /* something still holds the target */
 };
 
-typedef struct globals {
-        const char *config_dir;
-        const char *state_dir;
-        const char *runtime_dir;
-        bool json;
-        int verbosity; /* -1 quiet, 0 normal, 1 verbose */
-} globals;
+/* The engine's view of the command line; events go to report_event(). */
+engine_env verb_engine_env(const cli_args *args);
 
-extern globals arg;
-
-/* Handles an option every verb accepts (--json, -q, -v, the dir options).
- * Returns: 1 if C was one of them, 0 if not, -EINVAL on a bad value. */
-int parse_common_option(int c, const char *value);
-
-/* The getopt_long entries for the common options; verbs append their own. */
-#define COMMON_LONG_OPTIONS                                                    \
-        { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },             \
-        { "state-dir", required_argument, NULL, ARG_STATE_DIR },               \
-        { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },           \
-        { "json", no_argument, NULL, ARG_JSON },                               \
-        { "quiet", no_argument, NULL, 'q' },                                   \
-        { "verbose", no_argument, NULL, 'v' },                                 \
-        { "help", no_argument, NULL, 'h' }
-
-enum {
-        ARG_CONFIG_DIR = 0x100,
-        ARG_STATE_DIR,
-        ARG_RUNTIME_DIR,
-        ARG_JSON,
-        ARG_VERSION,
-        ARG_WAIT,
-        ARG_WATCH,
-        ARG_INTERVAL,
-        ARG_TIMEOUT,
-};
-
-/* Prints "overlay-helper: VERB: WHAT" and a pointer to --help.
- * Returns: EXIT_USAGE. */
-int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Parses a --wait/--timeout value: seconds, fractional allowed, 0..1e6.
- * Returns: 0 or -EINVAL. */
-int parse_seconds(const char *s, double *ret);
-
-/* Test hook: with OVERLAY_HELPER_TEST_STALL=STAGE the process stops itself
- * (SIGSTOP) at STAGE, so tests can kill -9 it at a known point. */
-void test_stall(const char *stage);
-
-/* The options and INSTANCE of mount, umount and purge (--wait and the
- * common ones). Returns: EXIT_OK, -1 after --help, or an exit status. */
-int parse_instance_args(int argc, char **argv, double *ret_wait, const char **ret_name);
-
-struct instance_run;
-/* parse_instance_args(), then instance_begin() with the lock.
- * Returns: EXIT_OK with RUN held, -1 after --help, or an exit status. */
-int instance_verb_start(int argc, char **argv, double *ret_wait, struct instance_run *run);
-
-int verb_mount(int argc, char **argv);
-int verb_umount(int argc, char **argv);
-int verb_purge(int argc, char **argv);
-int verb_status(int argc, char **argv);
-int verb_probe(int argc, char **argv);
+int verb_mount(const cli_args *args);
+int verb_umount(const cli_args *args);
+int verb_purge(const cli_args *args);
+int verb_status(const cli_args *args);
+int verb_probe(const cli_args *args);

@@ -127,11 +127,18 @@ EOF
     assert_line "upper=$T/srv/u"
 }
 
-@test "a symlinked config is followed" {
+@test "a symlinked config is followed, within the dir or out of it" {
     simple_instance real
     ln -s "$T/etc/real.conf" "$T/etc/link.conf"
     status_json link
     assert_line "upper=$T/state/link/upper"
+    # relative, two hops, the second into another root-only dir
+    mkdir -m 0755 "$T/shared"
+    printf '[Overlay]\nLower=%s\nUpper=%s/u\n' "$T/lower" "$T" > "$T/shared/web.conf"
+    ln -s ../shared/hop "$T/etc/web.conf"
+    ln -s web.conf "$T/shared/hop"
+    status_json web
+    assert_line "upper=$T/u"
 }
 
 @test "Lower=/ with Merged beneath it is allowed" {
@@ -373,4 +380,207 @@ EOF
     run stat -c '%u %g %a' "$T/state/web/upper"
     assert_output "65534 65533 750"
     oh umount web
+}
+
+# oh_bounded ARGS: oh, but killed after 10 s, so a helper stuck in open() or
+# read() fails the test (exit 124) instead of hanging the suite.
+oh_bounded() {
+    timeout 10 "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" "$@"
+}
+
+@test "a FIFO as the config is refused at once, not waited on" {
+    mkfifo -m 0644 "$T/etc/web.conf"
+    run oh_bounded mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf: is a FIFO (named pipe), not a regular file"
+    # a template found for PREFIX@ARG, and a symlink's target, alike
+    mkfifo -m 0644 "$T/etc/game@.conf" "$T/fifo"
+    run oh_bounded mount game@1
+    assert_failure 2
+    assert_output --partial "$T/etc/game@.conf: is a FIFO (named pipe), not a regular file"
+    ln -s "$T/fifo" "$T/etc/link.conf"
+    run oh_bounded status link
+    assert_failure 2
+    assert_output --partial "$T/etc/link.conf (a symlink to $T/fifo): is a FIFO (named pipe), not a regular file"
+}
+
+@test "a dir, a socket or a device as the config is refused, naming what it is" {
+    mkdir "$T/etc/web.conf"
+    run oh_bounded mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf: is a directory, not a regular file"
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/etc/sock.conf"
+    run oh_bounded mount sock
+    assert_failure 2
+    assert_output --partial "$T/etc/sock.conf: is a socket, not a regular file"
+    mknod -m 0644 "$T/etc/tty.conf" c 5 0 # /dev/tty: its open() must not take a terminal
+    run oh_bounded mount tty
+    assert_failure 2
+    assert_output --partial "$T/etc/tty.conf: is a character device, not a regular file"
+}
+
+@test "a config dir writable by group or others is refused, with the fix" {
+    simple_instance web
+    chmod 0775 "$T/etc"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc: refusing a config dir writable by group or others (owner uid 0, mode 0775); fix: chmod go-w $T/etc"
+    refute_output --partial "web.conf"
+    # sticky does not help: anyone may still plant a FIFO or a symlink there
+    chmod 1777 "$T/etc"
+    run oh status web
+    assert_failure 2
+    assert_output --partial "refusing a config dir writable by group or others (owner uid 0, mode 1777)"
+    # refused before the file is looked for, so a missing one says the same
+    run oh status nothing-here
+    assert_failure 2
+    assert_output --partial "$T/etc: refusing a config dir writable by group or others"
+}
+
+@test "a config dir not owned by root is refused, with the fix" {
+    simple_instance web
+    chown 65534 "$T/etc"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc: refusing a config dir not owned by root (owner uid 65534, mode 0755); fix: chown root $T/etc"
+}
+
+@test "a config dir reached through a symlink is checked where it leads" {
+    mkdir -m 0777 "$T/open"
+    printf '[Overlay]\nLower=%s\n' "$T/lower" > "$T/open/web.conf"
+    ln -s "$T/open" "$T/etc-link"
+    run "$OVERLAY_HELPER_BIN" --config-dir "$T/etc-link" --state-dir "$T/state" --runtime-dir "$T/run" \
+        status web
+    assert_failure 2
+    assert_output --partial "$T/etc-link: refusing a config dir writable by group or others (owner uid 0, mode 0777)"
+}
+
+@test "a symlink is followed only through dirs only root can write" {
+    mkdir -m 0775 "$T/shared"
+    printf '[Overlay]\nLower=%s\n' "$T/lower" > "$T/shared/web.conf"
+    ln -s "$T/shared/web.conf" "$T/etc/web.conf"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf (a symlink to $T/shared/web.conf): refusing it, as its dir $T/shared is writable by group or others (owner uid 0, mode 0775); fix: chmod go-w $T/shared"
+    # a hop through a dir that another user owns is refused, even back home
+    chmod 0755 "$T/shared"
+    chown 65534 "$T/shared"
+    ln -s "$T/etc/real.conf" "$T/shared/hop"
+    simple_instance real
+    ln -s "$T/shared/hop" "$T/etc/via.conf"
+    run oh mount via
+    assert_failure 2
+    assert_output --partial "$T/etc/via.conf (a symlink to $T/shared/hop): refusing it, as its dir $T/shared is not owned by root (owner uid 65534"
+}
+
+@test "a symlink's target must pass the file's own checks" {
+    mkdir -m 0755 "$T/shared"
+    printf '[Overlay]\nLower=%s\n' "$T/lower" > "$T/shared/web.conf"
+    chmod 0666 "$T/shared/web.conf"
+    ln -s "$T/shared/web.conf" "$T/etc/web.conf"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf (a symlink to $T/shared/web.conf): refusing a config writable by group or others (mode 0666); fix: chmod go-w $T/shared/web.conf"
+    chmod 0644 "$T/shared/web.conf"
+    chown 65534 "$T/shared/web.conf"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "(a symlink to $T/shared/web.conf): refusing a config not owned by root (owner uid 65534)"
+}
+
+@test "a dangling or looping symlink is a bad config, not a missing one" {
+    ln -s "$T/nowhere.conf" "$T/etc/web.conf"
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf (a symlink to $T/nowhere.conf): $T/nowhere.conf does not exist"
+    # a broken instance file does not fall back to the template
+    printf '[Overlay]\nLower=%s\n' "$T/lower" | write_conf 'game@'
+    ln -s "$T/nowhere.conf" "$T/etc/game@1.conf"
+    run oh mount game@1
+    assert_failure 2
+    assert_output --partial "$T/etc/game@1.conf (a symlink to $T/nowhere.conf)"
+    ln -s b.conf "$T/etc/a.conf"
+    ln -s a.conf "$T/etc/b.conf"
+    run oh_bounded mount a
+    assert_failure 2
+    assert_output --partial "$T/etc/a.conf (a symlink to $T/etc/"
+    assert_output --partial "more than 40 symlinks in a row"
+}
+
+@test "a UTF-8 byte order mark is named for what it is" {
+    printf '\xef\xbb\xbf[Overlay]\nLower=%s\n' "$T/lower" | write_conf web
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf:1: starts with a UTF-8 byte order mark (EF BB BF); save the file without it"
+    refute_output --partial "unknown section"
+}
+
+@test "a file over 1 MiB is refused unread, however large" {
+    simple_instance web
+    truncate -s 1048577 "$T/etc/web.conf"
+    run oh_bounded mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf: is 1048577 bytes, more than a config may be (1 MiB)"
+    truncate -s 1T "$T/etc/web.conf" # sparse: reading it whole would exhaust memory
+    run oh_bounded mount web
+    assert_failure 2
+    assert_output --partial "web.conf: is 1099511627776 bytes, more than a config may be (1 MiB)"
+    # 1 MiB itself is fine: a real config padded with comment lines
+    {
+        printf '[Overlay]\nLower=%s\n' "$T/lower"
+        yes '# padding' | head -c 1048576
+    } | head -c 1048575 > "$T/etc/web.conf"
+    printf '\n' >> "$T/etc/web.conf"
+    run stat -c %s "$T/etc/web.conf"
+    assert_output 1048576
+    status_json web
+    assert_line "lower=$T/lower"
+}
+
+@test "a line over 16 KiB is refused, naming the line" {
+    {
+        printf '[Overlay]\n# '
+        head -c 20000 /dev/zero | tr '\0' x
+        printf '\nLower=%s\n' "$T/lower"
+    } | write_conf web
+    run oh mount web
+    assert_failure 2
+    assert_output --partial "$T/etc/web.conf:2: line is longer than 16384 bytes"
+    [ "${#output}" -lt 1000 ]
+}
+
+# Task: config.c uses config_values.c's parsers, config_values.c used
+# config.c's fail(); the objects must depend one way only.
+@test "the config modules link one way: no cycle among their objects" {
+    local build
+    build=$(dirname "$OVERLAY_HELPER_BIN")
+    [ -e "$build/config.o" ] || skip "no object files beside $OVERLAY_HELPER_BIN"
+    command -v nm > /dev/null || skip "no nm"
+    run python3 - "$build"/config*.o <<'PY'
+import subprocess, sys
+defs, uses = {}, {}
+for o in sys.argv[1:]:
+    out = subprocess.run(["nm", o], check=True, capture_output=True, text=True).stdout
+    syms = [l.split()[-2:] for l in out.splitlines() if l.strip()]
+    defs[o] = {n for t, n in syms if t in "TDRB"}
+    uses[o] = {n for t, n in syms if t == "U"}
+edges = {a: {b for b in defs if b != a and uses[a] & defs[b]} for a in defs}
+def cycle(node, path):
+    if node in path:
+        return path[path.index(node):] + [node]
+    for n in sorted(edges[node]):
+        c = cycle(n, path + [node])
+        if c:
+            return c
+for o in sorted(defs):
+    c = cycle(o, [])
+    if c:
+        sys.exit("cycle: " + " -> ".join(x.split("/")[-1] for x in c))
+for a in sorted(edges):
+    print(a.split("/")[-1], "->", " ".join(sorted(b.split("/")[-1] for b in edges[a])) or "-")
+print("no cycle")
+PY
+    assert_success
+    assert_output --partial "no cycle"
 }

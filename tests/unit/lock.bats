@@ -1,21 +1,63 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The per-instance lock: one run at a time, holder named, kill -9 recovered.
 
 load helpers
 
-# Starts a helper run that stops itself (SIGSTOP) at STAGE while holding the
-# lock, and waits until it is stopped. Prints its PID.
+# Whether PID is alive (not gone, not a zombie).
+alive() {
+    local st
+    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
+}
+
+# The system call a helper run passes at STAGE, each the first of its kind
+# in a run (check with strace -f on the binary):
+#   locked   the holder's PID written into the lock file (pwrite64: the
+#            binary's only pwrite), just after the lock is taken
+#   mounted  the overlay attached at Merged (move_mount(2); mount(2) where
+#            the new mount API is missing), before the .mounted record
+#   purging  purge's first removal (unlinkat(2)), after all its checks
+stage_syscalls() {
+    case "$1" in
+    locked) echo pwrite64 ;;
+    mounted) echo move_mount,mount ;;
+    purging) echo unlinkat ;;
+    *) echo "stalled_run: unknown stage $1" >&2; return 1 ;;
+    esac
+}
+
+# Starts a helper run that strace stops (SIGSTOP) at STAGE while it holds
+# the lock, and waits until it is stopped. Prints the helper's PID. strace
+# sends the signal as the call starts and the kernel delivers it as the call
+# returns, so the call itself has been made. The helper is strace's child:
+# both PIDs are tracked for teardown, and $T/tracer.PID names the strace of
+# helper PID. kill -9 of the helper ends strace too; SIGCONT resumes it.
 stalled_run() {
-    local stage=$1; shift
-    # exec: $! must be the helper itself, not a subshell around it
-    (OVERLAY_HELPER_TEST_STALL=$stage exec "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" \
-        --state-dir "$T/state" --runtime-dir "$T/run" "$@" >/dev/null 2>&1 3>&-) &
-    local pid=$!
-    track_pid "$pid"
-    for _ in $(seq 100); do
-        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = T ] && break
-        sleep 0.05
+    local stage=$1 calls log tracer pid=
+    shift
+    calls=$(stage_syscalls "$stage") || return 1
+    log=$(mktemp "$T/strace.$stage.XXXXXX")
+    # exec: $! must be strace itself, not a subshell around it
+    (exec strace -f -o "$log" -e trace="$calls" -e inject="$calls:signal=STOP:when=1" \
+        "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" "$@" >/dev/null 2>&1 3>&-) &
+    tracer=$!
+    track_pid "$tracer"
+    # strace logs the group stop itself, so a process merely paused at a
+    # traced system call (state t as well) is not taken for stopped.
+    for _ in $(seq 500); do
+        pid=$(awk '/--- stopped by SIGSTOP ---/ { print $1; exit }' "$log")
+        [ -n "$pid" ] && break
+        alive "$tracer" || break
+        sleep 0.02
     done
+    if [ -z "$pid" ]; then
+        echo "stalled_run: the helper never stopped at $stage ($calls):" >&2
+        cat "$log" >&2
+        return 1
+    fi
+    track_pid "$pid"
+    echo "$tracer" > "$T/tracer.$pid"
     echo "$pid"
 }
 
@@ -91,4 +133,74 @@ stalled_run() {
     run oh mount web --wait soon
     assert_failure 2
     assert_output --partial "--wait takes seconds"
+}
+
+@test "stalled_run: kill -9 of the stopped helper ends its strace too" {
+    simple_instance web
+    pid=$(stalled_run locked mount web)
+    tracer=$(cat "$T/tracer.$pid")
+    [ "$(awk '{print $3}' "/proc/$pid/stat")" = t ]
+    kill -9 "$pid"
+    wait_gone "$pid"
+    wait_gone "$tracer"
+}
+
+# Runs the helper with SIGALRM blocked (HOW=block) or ignored (HOW=ignore),
+# as a caller may leave it: exec keeps both. Bounded: a hang is a failure.
+oh_alrm() {
+    local how=$1
+    shift
+    case "$how" in
+    ignore)
+        timeout 10 bash -c 'trap "" ALRM; exec "$@"' oh_alrm \
+            "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+            --runtime-dir "$T/run" "$@" ;;
+    block)
+        timeout 10 python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execv(sys.argv[1], sys.argv[1:])' \
+            "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+            --runtime-dir "$T/run" "$@" ;;
+    esac
+}
+
+# The lock wait must keep its deadline whatever SIGALRM state it inherits.
+wait_gives_up_with_alrm() {
+    simple_instance web
+    pid=$(stalled_run locked mount web)
+    start=$(date +%s%N)
+    run oh_alrm "$1" umount web --wait 0.5
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    assert_failure 3
+    assert_output --partial "locked by PID $pid"
+    [ "$ms" -ge 450 ] && [ "$ms" -lt 3000 ]
+}
+
+@test "--wait 0.5 gives up in about 0.5 s with SIGALRM ignored by the caller" {
+    wait_gives_up_with_alrm ignore
+}
+
+@test "--wait 0.5 gives up in about 0.5 s with SIGALRM blocked by the caller" {
+    wait_gives_up_with_alrm block
+}
+
+# ... and still takes the lock as soon as its holder is gone.
+wait_gets_lock_with_alrm() {
+    simple_instance web
+    pid=$(stalled_run locked mount web)
+    ( sleep 0.5; kill -9 "$pid" ) &
+    start=$(date +%s%N)
+    run oh_alrm "$1" mount web --wait 8
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    assert_success
+    is_mounted "$T/state/web/merged"
+    [ "$ms" -ge 400 ] && [ "$ms" -lt 3000 ]
+}
+
+@test "--wait takes the lock once its holder dies, SIGALRM ignored by the caller" {
+    wait_gets_lock_with_alrm ignore
+}
+
+@test "--wait takes the lock once its holder dies, SIGALRM blocked by the caller" {
+    wait_gets_lock_with_alrm block
 }

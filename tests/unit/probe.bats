@@ -336,3 +336,59 @@ assert d['free'] is True and d['copies'] == [], d"
     run oh mount web
     assert_success
 }
+
+# Starts a python3 holding N fds on FILE (raising its own fd limit), tracked
+# for teardown; sets $pid once all N are open.
+hold_fds() {
+    python3 -c '
+import os, resource, sys, time
+n = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, n + 64))
+fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(n)]
+open(sys.argv[3], "w").close()
+time.sleep(300)
+' "$1" "$2" "$T/fds-ready" 3>&- &
+    pid=$!
+    track_pid "$pid"
+    wait_until test -e "$T/fds-ready"
+}
+
+@test "a holder with 5,000 fds: umount's message is summarised and keeps its advice; JSON lists all" {
+    setup_web
+    hold_fds "$(M)/hello.txt" 5000
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "target is busy"
+    assert_output --partial "$pid python3"
+    assert_output --partial "and 4,992 more fds"
+    assert_output --partial "Run 'overlay-helper probe web' for details"
+    [ "${#output}" -lt 4000 ]
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json "sum(len(p['refs']) for c in d['copies'] for p in c['processes'] if p['pid'] == $pid)")" = 5000 ]
+    # the human table is the details view: every fd, nothing cut
+    run oh probe web
+    assert_failure 3
+    [ "$(printf '%s\n' "$output" | grep -o 'fd:[0-9]*:' | sort -u | wc -l)" -eq 5000 ]
+}
+
+@test "many processes and namespaces: umount's message counts the ones it leaves out" {
+    setup_web
+    pid=$(in_ns slave sh -c "cd '$(M)' && for i in \$(seq 20); do sleep 300 & done; exec sleep 300")
+    many_children() { [ "$(wc -w < "/proc/$pid/task/$pid/children")" -eq 20 ]; }
+    wait_until many_children
+    read -ra kids < "/proc/$pid/task/$pid/children"
+    for c in "${kids[@]}"; do track_pid "$c"; done
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "and 5 more processes"
+    assert_output --partial "Run 'overlay-helper probe web' for details"
+    for _ in $(seq 9); do in_ns slave sh -c "cd '$(M)' && exec sleep 300" > /dev/null; done
+    run oh umount web
+    assert_failure 3
+    assert_output --regexp "; and 2 more namespaces \([0-9]+ process(es)? in them\); not unmounting"
+    assert_output --partial "Run 'overlay-helper probe web' for details"
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json 'len([c for c in d["copies"] if not c["init"]]), sum(len(c["processes"]) for c in d["copies"])')" = "10 30" ]
+}

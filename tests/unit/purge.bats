@@ -90,3 +90,38 @@ load helpers
     assert_output --partial "Nothing was removed"
     [ "$(cat "$T/state/game/upper/save.dat")" = keep ]
 }
+
+# A chain of DEPTH dirs named "a" under DIR (relative chdirs: no path limit).
+deep_chain() {
+    python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    os.mkdir("a")
+    os.chdir("a")
+' "$1" "$2"
+}
+
+@test "purge of a tree deeper than the removal limit fails and the message ends with the reason" {
+    simple_instance game
+    oh mount game
+    oh umount game
+    deep_chain "$T/state/game/upper" 6000
+    run oh purge game
+    assert_failure 1
+    assert_output --partial "emptying Upper dir"
+    [[ "$output" == *": Too many levels of symbolic links" ]]
+}
+
+# Needs the purge verb to pass the failing path through text_shorten_path().
+@test "purge of a too-deep tree names the path shortened, with the levels left out" {
+    simple_instance game
+    oh mount game
+    oh umount game
+    deep_chain "$T/state/game/upper" 6000
+    run oh purge game
+    assert_failure 1
+    assert_output --regexp 'a/…\[[0-9,]+ levels\]…/a'
+    [[ "$output" == *": Too many levels of symbolic links" ]]
+    [ "${#output}" -lt 2000 ]
+}

@@ -23,7 +23,9 @@ load helpers
     assert_success
     echo "$output" | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+top = json.load(sys.stdin)
+assert list(top) == ["instances"] and len(top["instances"]) == 1, top
+d = top["instances"][0]
 for k in ("target", "instance", "mounted", "free", "copies"):
     assert k in d, k
 assert d["instance"] == "web" and d["mounted"] is True and d["free"] is False
@@ -34,7 +36,7 @@ assert len(d["copies"]) == 1 and d["copies"][0]["init"] is True, d["copies"]
     run oh --json status web
     echo "$output" | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+d = json.load(sys.stdin)["instances"][0]
 assert d["mounted"] is False and d["free"] is True and d["mount"] is None and d["copies"] == []
 '
 }

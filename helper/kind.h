@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kind.h: what an instance kind provides to the engine; only engine.c and
+ * the kinds' own files include it.
+ *
+ * Promises: a kind is one table of operations. Each runs inside the
+ * engine's frame (PID 1's mount namespace, capabilities dropped, config
+ * loaded, lock held), returns 0 or -errno, fills the failure on error, tells
+ * what it did through engine_event(), and leaves the system as it found it
+ * when it fails half-way. A new kind (image lowers, [Snapshot]) adds a table
+ * and its module; the verbs and the engine's frame do not change. */
+#pragma once
+
+#include "engine.h"
+#include "mounttab.h"
+
+typedef struct inst_run {
+        const engine_env *env;
+        const char *name;
+        overlay_config *cfg;
+        double deadline;        /* CLOCK_MONOTONIC seconds: end of --wait */
+        int lock_fd;
+} inst_run;
+
+typedef struct inst_kind {
+        const char *name;
+        int (*mount)(inst_run *run, inst_failure *f);
+        int (*umount)(inst_run *run, inst_failure *f);
+        int (*purge)(inst_run *run, inst_failure *f);
+        /* Fills S's mount facts and the probe target its copies are found
+         * by (the engine scans for every instance at once). */
+        int (*status_target)(const engine_env *env, inst_status *s, probe_target *ret);
+} inst_kind;
+
+extern const inst_kind overlay_kind;
+
+/* Returns: the kind CFG's instance is of. */
+const inst_kind *engine_kind_of(const overlay_config *cfg);
+
+/* Tells the commands layer what happened. */
+void engine_event(const inst_run *run, inst_event_kind kind, const char *what, const char *path);
+
+/* Fills F and returns ERROR (negative), so a kind can `return fail(...)`. */
+int engine_fail(inst_failure *f, inst_step step, int error, const char *what, const char *path,
+                const char *detail);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* overlay_setup.c: the overlay kind's mount: refuse what would share a live
+ * Upper, make the dirs, mount, and undo exactly what it made on failure. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "kind_overlay.h"
+#include "safedir.h"
+#include "saferm.h"
+#include "state.h"
+#include "util.h"
+
+enum { DIR_UPPER, DIR_WORK, DIR_MERGED, _DIR_MAX };
+
+typedef struct made_dirs {
+        int fd[_DIR_MAX];
+        int created[_DIR_MAX];
+        char *top_missing[_DIR_MAX]; /* the highest ancestor that did not exist */
+} made_dirs;
+
+static const char *const dir_what[_DIR_MAX] = { "Upper", "Work", "Merged" };
+
+static const char *dir_path(const overlay_config *cfg, int i)
+{
+        return i == DIR_UPPER ? cfg->upper : i == DIR_WORK ? cfg->work : cfg->merged;
+}
+
+/* A failed mount must not leave dirs that we made behind: remove exactly
+ * those, and only while they are still empty (Work may hold the kernel's
+ * Work/work from a half-made superblock). */
+static void undo_dirs(const overlay_config *cfg, made_dirs *d)
+{
+        if (d->created[DIR_MERGED])
+                (void)rmdir(cfg->merged);
+        if (d->created[DIR_WORK]) {
+                _cleanup_close_ int fd = safe_open_dir(cfg->work);
+                if (fd >= 0)
+                        (void)safe_remove_entry(fd, "work", NULL);
+                (void)rmdir(cfg->work);
+        }
+        if (d->created[DIR_UPPER])
+                (void)rmdir(cfg->upper);
+        for (int i = _DIR_MAX - 1; i >= 0; i--)
+                safe_rmdir_parents(dir_path(cfg, i), d->top_missing[i]);
+}
+
+static void made_dirs_done(made_dirs *d)
+{
+        for (int i = 0; i < _DIR_MAX; i++) {
+                closep(&d->fd[i]);
+                free(d->top_missing[i]);
+        }
+}
+
+/* A missing or unreadable Lower is the config's fault, not the kernel's:
+ * name it before any dir is made. */
+static int check_lowers(const overlay_config *cfg, inst_failure *f)
+{
+        for (size_t i = 0; i < cfg->n_lowers; i++) {
+                struct stat st;
+                if (stat(cfg->lowers[i], &st) < 0)
+                        return engine_fail(f, STEP_LOWER, negative_errno(), NULL, cfg->lowers[i], NULL);
+                if (!S_ISDIR(st.st_mode))
+                        return engine_fail(f, STEP_LOWER, -ENOTDIR, NULL, cfg->lowers[i], NULL);
+        }
+        return 0;
+}
+
+static int make_dirs(const inst_run *run, made_dirs *d, inst_failure *f)
+{
+        const overlay_config *cfg = run->cfg;
+        struct stat upper_st, work_st;
+
+        for (int i = 0; i < _DIR_MAX; i++)
+                d->top_missing[i] = safe_missing_parent(dir_path(cfg, i));
+        for (int i = 0; i < _DIR_MAX; i++) {
+                /* Work is the kernel's scratch space: nobody else's business */
+                bool work = i == DIR_WORK;
+                int fd = safe_mkdir_path(dir_path(cfg, i), work ? 0 : cfg->uid, work ? 0 : cfg->gid,
+                                         work ? 0700 : cfg->mode, &d->created[i]);
+                if (fd < 0)
+                        return engine_fail(f, STEP_MKDIR, fd, dir_what[i], dir_path(cfg, i), NULL);
+                d->fd[i] = fd;
+                if (d->created[i])
+                        engine_event(run, IEV_DIR_CREATED, dir_what[i], dir_path(cfg, i));
+        }
+        if (fstat(d->fd[DIR_UPPER], &upper_st) < 0 || fstat(d->fd[DIR_WORK], &work_st) < 0)
+                return engine_fail(f, STEP_MKDIR, negative_errno(), "Upper", cfg->upper, NULL);
+        if (upper_st.st_dev != work_st.st_dev)
+                return engine_fail(f, STEP_SPLIT_FS, -EXDEV, NULL, cfg->upper, cfg->work);
+        return 0;
+}
+
+/* Returns: 0 with *ret_mount NULL when nothing is there, or the overlay with
+ * our layers in *ret_mount; -errno with F filled otherwise. */
+static int check_merged(const overlay_config *cfg, mount_entry **ret_mount, inst_failure *f)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+        _cleanup_free_ char *what = NULL;
+        overlay_spec spec = ovl_spec(cfg);
+        int r = mount_at(cfg->merged, &m);
+
+        *ret_mount = NULL;
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return engine_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
+        if (overlay_same_layers(m, &spec)) {
+                *ret_mount = TAKE_PTR(m);
+                return 0;
+        }
+        if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
+                what = NULL;
+        return engine_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
+}
+
+/* Fills F with the copies in LIVE as holders of a refusal at STEP. */
+static int fail_live(inst_failure *f, inst_step step, const overlay_config *cfg, probe_result *live)
+{
+        engine_fail(f, step, -EBUSY, NULL, cfg->merged, NULL);
+        f->holders = *live;
+        *live = (probe_result){ 0 };
+        return -EBUSY;
+}
+
+/* Two live overlays on one Upper dir corrupt it silently (the kernel only
+ * warns "upperdir is in-use"): refuse while any copy lives anywhere. */
+static int refuse_live_copies(const inst_run *run, inst_failure *f)
+{
+        const overlay_config *cfg = run->cfg;
+        _cleanup_free_ char *scratch = NULL;
+        uint64_t recorded = 0;
+        bool have_record;
+        probe_result live;
+        int r;
+
+        /* Every live overlay on this Work dir keeps overlayfs's Work/work in
+         * it, and umount removes that only once no copy is left anywhere; so
+         * without it (and without a record) there is nothing to find, and
+         * the scan of every namespace's table stays off the common path. */
+        if (asprintf(&scratch, "%s/work", cfg->work) < 0)
+                return engine_fail(f, STEP_SCAN, -ENOMEM, NULL, cfg->upper, NULL);
+        have_record = state_mount_read(run->env->runtime_dir, cfg->instance, &recorded) == 0;
+        if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+            !have_record)
+                return 0;
+        /* The recorded mount passed this same check when it was made, so
+         * only it, its copies and what came after can be alive. */
+        r = ovl_scan(cfg, 0, have_record ? recorded : 0, &live);
+        if (r < 0)
+                return engine_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
+        if (live.n_copies == 0) {
+                probe_result_done(&live);
+                return 0;
+        }
+        return fail_live(f, STEP_LIVE_COPY, cfg, &live);
+}
+
+/* Remembers which mount is ours, so the unmount may bound its ghost scan. */
+static void record_mount(const inst_run *run)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+        const char *runtime_dir = run->env->runtime_dir;
+
+        if (!mounttab_have_statmount() || mount_at(run->cfg->merged, &m) < 0 ||
+            state_mount_write(runtime_dir, run->name, m->mnt_id) < 0)
+                state_mount_remove(runtime_dir, run->name);
+}
+
+/* Already mounted with our layers, but not by us as far as the record
+ * knows (made by hand, or a record lost): then an older overlay on the same
+ * Upper may still live elsewhere, and "already mounted" would hide it. */
+static int check_already_mounted(const inst_run *run, const mount_entry *m, inst_failure *f)
+{
+        const overlay_config *cfg = run->cfg;
+        probe_result live;
+        uint64_t recorded;
+        bool other = false;
+        int r;
+
+        if (state_mount_read(run->env->runtime_dir, run->name, &recorded) == 0 &&
+            recorded == m->mnt_id)
+                return 0;
+        r = ovl_scan(cfg, m->devnum, 0, &live);
+        if (r < 0)
+                return engine_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
+        for (size_t i = 0; i < live.n_copies && !other; i++)
+                other = live.copies[i].other_sb;
+        if (other)
+                return fail_live(f, STEP_OTHER_SB, cfg, &live);
+        probe_result_done(&live);
+        record_mount(run);
+        return 0;
+}
+
+static int mount_fresh(const inst_run *run, inst_failure *f)
+{
+        const overlay_config *cfg = run->cfg;
+        made_dirs d = { .fd = { -EBADF, -EBADF, -EBADF } };
+        _cleanup_free_ char *detail = NULL;
+        overlay_spec spec = ovl_spec(cfg);
+        int r;
+
+        r = make_dirs(run, &d, f);
+        if (r >= 0) {
+                r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
+                if (r < 0)
+                        engine_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
+        }
+        for (int i = 0; i < _DIR_MAX; i++)
+                closep(&d.fd[i]);
+        if (r < 0)
+                undo_dirs(cfg, &d);
+        made_dirs_done(&d);
+        return r;
+}
+
+int ovl_mount(inst_run *run, inst_failure *f)
+{
+        _cleanup_mount_entry_ mount_entry *already = NULL;
+        int r;
+
+        r = check_merged(run->cfg, &already, f);
+        if (r < 0)
+                return r;
+        if (already) {
+                r = check_already_mounted(run, already, f);
+                if (r >= 0)
+                        engine_event(run, IEV_ALREADY_MOUNTED, NULL, run->cfg->merged);
+                return r;
+        }
+        r = refuse_live_copies(run, f);
+        if (r >= 0)
+                r = check_lowers(run->cfg, f);
+        if (r >= 0)
+                r = mount_fresh(run, f);
+        if (r < 0)
+                return r;
+        record_mount(run);
+        engine_event(run, IEV_MOUNTED, NULL, run->cfg->merged);
+        return 0;
+}

@@ -34,9 +34,10 @@ BIN         := $(BUILD)/overlay-helper
 # The C drivers of tests/unit link the modules they test, built with the
 # project's flags; their link lines name what each module needs below it.
 TEST_DRIVERS := $(BUILD)/mntns-test $(BUILD)/holders-test $(BUILD)/saferm-test
-MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mounttab.o dlib.o env.o)
-HOLDERS_TEST_OBJS = $(addprefix $(BUILD)/,holders.o dlib.o env.o)
-SAFERM_TEST_OBJS  = $(addprefix $(BUILD)/,saferm.o safedir.o env.o)
+SUPPORT_OBJS      = $(addprefix $(BUILD)/,dlib.o env.o fallback.o)
+MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mntns_table.o mounttab.o) $(SUPPORT_OBJS)
+HOLDERS_TEST_OBJS = $(BUILD)/holders.o $(SUPPORT_OBJS)
+SAFERM_TEST_OBJS  = $(addprefix $(BUILD)/,saferm.o safedir.o) $(SUPPORT_OBJS)
 # AddressSanitizer/UBSan builds of the helper and of mntns-test: valgrind
 # 3.19 knows none of the new mount syscalls, these see the paths taken here.
 SAN_FLAGS    := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer

@@ -180,3 +180,44 @@ bench_check_tools() {
     [[ ! -e $BENCH_WORK/work ]] || bench_die "overlay-helper umount left $BENCH_WORK/work behind"
     [[ $(bench_mount_count) -eq $before ]] || bench_die "mount count changed across the checks"
 }
+
+# bench_median V...: the median of integers (the mean of the middle two when
+# there is an even number of them).
+bench_median() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_median_real V...: the same for decimals, printed with 2 decimals.
+bench_median_real() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_range V...: "MIN-MAX" of integers.
+bench_range() {
+    printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
+}
+
+# bench_kill_started: kills, by PID, every process in this PID namespace but
+# this shell (as PID 1 it adopted the orphans of whatever the benchmark
+# started, and every one of them is the benchmark's), and reaps them. Only for
+# the namespace's PID 1: anywhere else it would reach the host's processes.
+bench_kill_started() {
+    local p pids tries
+    (($$ == 1)) || bench_die "bench_kill_started: not PID 1 of a private PID namespace"
+    for tries in $(seq 1 100); do
+        pids=()
+        for p in /proc/[0-9]*; do
+            p=${p#/proc/}
+            [[ $p == "$$" || $p == "$BASHPID" ]] && continue
+            pids+=("$p")
+        done
+        ((${#pids[@]} == 0)) && return 0
+        kill -KILL "${pids[@]}" 2> /dev/null || true
+        wait 2> /dev/null || true
+        ((tries > 1)) && sleep 0.05
+    done
+    bench_note "processes left after cleanup: ${pids[*]}"
+    return 1
+}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* caps.c: see caps.h. */
 #include <cap-ng.h>
 #include <linux/capability.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* caps.h: dropping to the capabilities a command needs (libcap-ng).
  *
  * Promises: caps_drop() leaves exactly the listed capabilities in the

@@ -133,8 +133,12 @@ static int follow_dir(cfile *f, int dirfd, char *link, int *ret_fd, char **ret_b
                 f->dir = dir;
         }
         free(f->target);
-        if (asprintf(&f->target, "%s%s%s", f->dir, streq(f->dir, "/") ? "" : "/", *ret_base) < 0)
-                return f->target = NULL, -ENOMEM;
+        if (streq(*ret_base, "."))
+                f->target = strdup(f->dir);
+        else if (asprintf(&f->target, "%s%s%s", f->dir, streq(f->dir, "/") ? "" : "/", *ret_base) < 0)
+                f->target = NULL;
+        if (!f->target)
+                return -ENOMEM;
         fd = openat(dirfd, slash ? (link[0] ? link : "/") : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
                 int r = negative_errno();

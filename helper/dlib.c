@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dlib.c: see dlib.h. */
 #include <dlfcn.h>
 

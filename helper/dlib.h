@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dlib.h: libmount and libsystemd, loaded on first use.
  *
  * Why: linking them costs ~1 ms of loader time on every start (measured:

@@ -11,67 +11,6 @@
 #include "state.h"
 #include "util.h"
 
-void inst_failure_done(inst_failure *f)
-{
-        free(f->path);
-        free(f->detail);
-        free(f->comm);
-        free(f->unit);
-        probe_result_done(&f->holders);
-        config_free(f->cfg);
-        *f = (inst_failure){ 0 };
-}
-
-int engine_fail(inst_failure *f, inst_step step, int error, const char *what, const char *path,
-                const char *detail)
-{
-        free(f->path);
-        free(f->detail);
-        f->step = step;
-        f->error = error;
-        f->what = what;
-        f->path = path ? strdup(path) : NULL;
-        f->detail = detail ? strdup(detail) : NULL;
-        /* a message missing its path is still better than none */
-        return error < 0 ? error : -EIO;
-}
-
-void engine_event(const inst_run *run, inst_event_kind kind, const char *what, const char *path)
-{
-        const inst_event ev = {
-                .kind = kind, .instance = run->name, .cfg = run->cfg, .what = what, .path = path,
-        };
-
-        if (run->env->on_event)
-                run->env->on_event(&ev, run->env->userdata);
-}
-
-bool engine_step_is_usage(inst_step step, int error)
-{
-        /* A config that exists but cannot be read is a failure, not usage. */
-        return step == STEP_NAME || (step == STEP_CONFIG && (error == -EINVAL || error == -ENOENT));
-}
-
-bool engine_step_is_busy(inst_step step, int error)
-{
-        switch (step) {
-        case STEP_LOCK:
-                return error == -EBUSY;
-        case STEP_LIVE_COPY:
-        case STEP_OTHER_SB:
-        case STEP_BUSY:
-        case STEP_OWN_UNIT:
-        case STEP_GHOST:
-        case STEP_STILL_MOUNTED:
-        case STEP_SUBMOUNT:
-                return true;
-        case STEP_EMPTY:
-                return error == -EXDEV;
-        default:
-                return false;
-        }
-}
-
 /* config_load() checks the name first; its message says what is wrong. */
 static int load_config(const engine_env *env, const char *name, overlay_config **ret,
                        inst_failure *f)
@@ -81,7 +20,7 @@ static int load_config(const engine_env *env, const char *name, overlay_config *
 
         if (r >= 0)
                 return 0;
-        engine_fail(f, STEP_CONFIG, r, NULL, env->config_dir, error);
+        inst_fail(f, STEP_CONFIG, r, NULL, env->config_dir, error);
         return r;
 }
 
@@ -95,14 +34,14 @@ static int check_name(const engine_env *env, const char *name, inst_failure *f)
         (void)config_load(env->config_dir, env->state_dir, name, &unused, &error);
         if (unused)
                 config_free(unused);
-        return engine_fail(f, STEP_NAME, -EINVAL, NULL, NULL, error ? error : "invalid instance name");
+        return inst_fail(f, STEP_NAME, -EINVAL, NULL, NULL, error ? error : "invalid instance name");
 }
 
 /* Root's work only: say so, rather than let setns() answer EPERM. */
 static int check_privilege(inst_failure *f)
 {
         if (geteuid() != 0)
-                return engine_fail(f, STEP_PRIVILEGE, -EPERM, NULL, NULL, NULL);
+                return inst_fail(f, STEP_PRIVILEGE, -EPERM, NULL, NULL, NULL);
         return 0;
 }
 
@@ -111,17 +50,17 @@ static int enter_frame(const engine_env *env, inst_run *run, inst_failure *f)
         int r = caps_drop(CAPS_CHANGE);
 
         if (r < 0)
-                return engine_fail(f, STEP_CAPS, r, NULL, NULL, NULL);
+                return inst_fail(f, STEP_CAPS, r, NULL, NULL, NULL);
         r = ns_enter_pid1_mnt();
         if (r < 0)
-                return engine_fail(f, STEP_SETNS, r, NULL, "/proc/1/ns/mnt", NULL);
+                return inst_fail(f, STEP_SETNS, r, NULL, "/proc/1/ns/mnt", NULL);
         if (r > 0)
-                engine_event(run, IEV_NS_JOINED, NULL, NULL);
+                inst_emit(run, IEV_NS_JOINED, NULL, NULL);
         /* setns() moved cwd to /, but a unit without sandboxing runs its "+"
          * lines in PID 1's namespace already, with WorkingDirectory= perhaps
          * inside the very overlay we are asked to unmount. */
         if (chdir("/") < 0)
-                return engine_fail(f, STEP_CHDIR, negative_errno(), NULL, "/", NULL);
+                return inst_fail(f, STEP_CHDIR, negative_errno(), NULL, "/", NULL);
         (void)env;
         return 0;
 }
@@ -139,7 +78,7 @@ static int take_lock(const engine_env *env, inst_run *run, inst_failure *f)
         }
         if (asprintf(&path, "%s/%s.lock", env->runtime_dir, run->name) < 0)
                 path = NULL;
-        engine_fail(f, STEP_LOCK, r, NULL, path, NULL);
+        inst_fail(f, STEP_LOCK, r, NULL, path, NULL);
         f->pid = holder_pid;
         f->waited = env->wait_sec;
         return r;
@@ -190,17 +129,6 @@ int engine_run(const engine_env *env, inst_action action, const char *name, inst
                 f->cfg = TAKE_PTR(run.cfg);
         config_free(run.cfg);
         return r;
-}
-
-void inst_status_done(inst_status *s)
-{
-        free(s->name);
-        config_free(s->cfg);
-        inst_failure_done(&s->failure);
-        if (s->mount)
-                mount_entry_free(s->mount);
-        probe_result_done(&s->copies);
-        *s = (inst_status){ 0 };
 }
 
 int engine_probe_target(const engine_env *env, const char *name, probe_target *ret,

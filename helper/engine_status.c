@@ -73,13 +73,13 @@ static int prepare_one(const engine_env *env, inst_status *s, probe_target *t)
 
         if (instance_name_check(s->name) < 0) {
                 (void)config_load(env->config_dir, env->state_dir, s->name, &s->cfg, &error);
-                engine_fail(&s->failure, STEP_NAME, -EINVAL, NULL, NULL,
+                inst_fail(&s->failure, STEP_NAME, -EINVAL, NULL, NULL,
                             error ? error : "invalid instance name");
                 return 0;
         }
         r = config_load(env->config_dir, env->state_dir, s->name, &s->cfg, &error);
         if (r < 0) {
-                engine_fail(&s->failure, STEP_CONFIG, r, NULL, env->config_dir, error);
+                inst_fail(&s->failure, STEP_CONFIG, r, NULL, env->config_dir, error);
                 return r == -ENOMEM ? r : 0;
         }
         r = engine_kind_of(s->cfg)->status_target(env, s, t);

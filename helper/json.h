@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json.h: the little JSON writing the helper needs.
  *
  * Promises: strings come out escaped per RFC 8259 (control characters as

@@ -5,21 +5,12 @@
  * Promises: a kind is one table of operations. Each runs inside the
  * engine's frame (PID 1's mount namespace, capabilities dropped, config
  * loaded, lock held), returns 0 or -errno, fills the failure on error, tells
- * what it did through engine_event(), and leaves the system as it found it
+ * what it did through inst_emit(), and leaves the system as it found it
  * when it fails half-way. A new kind (image lowers, [Snapshot]) adds a table
  * and its module; the verbs and the engine's frame do not change. */
 #pragma once
 
-#include "engine.h"
-#include "mounttab.h"
-
-typedef struct inst_run {
-        const engine_env *env;
-        const char *name;
-        overlay_config *cfg;
-        double deadline;        /* CLOCK_MONOTONIC seconds: end of --wait */
-        int lock_fd;
-} inst_run;
+#include "inst.h"
 
 typedef struct inst_kind {
         const char *name;
@@ -35,10 +26,3 @@ extern const inst_kind overlay_kind;
 
 /* Returns: the kind CFG's instance is of. */
 const inst_kind *engine_kind_of(const overlay_config *cfg);
-
-/* Tells the commands layer what happened. */
-void engine_event(const inst_run *run, inst_event_kind kind, const char *what, const char *path);
-
-/* Fills F and returns ERROR (negative), so a kind can `return fail(...)`. */
-int engine_fail(inst_failure *f, inst_step step, int error, const char *what, const char *path,
-                const char *detail);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ns.c: see ns.h. */
 #include <fcntl.h>
 #include <sched.h>

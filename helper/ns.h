@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ns.h: staying in, or moving into, PID 1's mount namespace.
  *
  * Promises: ns_enter_pid1_mnt() compares our mount namespace with PID 1's

@@ -59,9 +59,9 @@ static int check_lowers(const overlay_config *cfg, inst_failure *f)
         for (size_t i = 0; i < cfg->n_lowers; i++) {
                 struct stat st;
                 if (stat(cfg->lowers[i], &st) < 0)
-                        return engine_fail(f, STEP_LOWER, negative_errno(), NULL, cfg->lowers[i], NULL);
+                        return inst_fail(f, STEP_LOWER, negative_errno(), NULL, cfg->lowers[i], NULL);
                 if (!S_ISDIR(st.st_mode))
-                        return engine_fail(f, STEP_LOWER, -ENOTDIR, NULL, cfg->lowers[i], NULL);
+                        return inst_fail(f, STEP_LOWER, -ENOTDIR, NULL, cfg->lowers[i], NULL);
         }
         return 0;
 }
@@ -79,15 +79,15 @@ static int make_dirs(const inst_run *run, made_dirs *d, inst_failure *f)
                 int fd = safe_mkdir_path(dir_path(cfg, i), work ? 0 : cfg->uid, work ? 0 : cfg->gid,
                                          work ? 0700 : cfg->mode, &d->created[i]);
                 if (fd < 0)
-                        return engine_fail(f, STEP_MKDIR, fd, dir_what[i], dir_path(cfg, i), NULL);
+                        return inst_fail(f, STEP_MKDIR, fd, dir_what[i], dir_path(cfg, i), NULL);
                 d->fd[i] = fd;
                 if (d->created[i])
-                        engine_event(run, IEV_DIR_CREATED, dir_what[i], dir_path(cfg, i));
+                        inst_emit(run, IEV_DIR_CREATED, dir_what[i], dir_path(cfg, i));
         }
         if (fstat(d->fd[DIR_UPPER], &upper_st) < 0 || fstat(d->fd[DIR_WORK], &work_st) < 0)
-                return engine_fail(f, STEP_MKDIR, negative_errno(), "Upper", cfg->upper, NULL);
+                return inst_fail(f, STEP_MKDIR, negative_errno(), "Upper", cfg->upper, NULL);
         if (upper_st.st_dev != work_st.st_dev)
-                return engine_fail(f, STEP_SPLIT_FS, -EXDEV, NULL, cfg->upper, cfg->work);
+                return inst_fail(f, STEP_SPLIT_FS, -EXDEV, NULL, cfg->upper, cfg->work);
         return 0;
 }
 
@@ -104,20 +104,20 @@ static int check_merged(const overlay_config *cfg, mount_entry **ret_mount, inst
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return engine_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
+                return inst_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
         if (overlay_same_layers(m, &spec)) {
                 *ret_mount = TAKE_PTR(m);
                 return 0;
         }
         if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
                 what = NULL;
-        return engine_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
+        return inst_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
 }
 
 /* Fills F with the copies in LIVE as holders of a refusal at STEP. */
 static int fail_live(inst_failure *f, inst_step step, const overlay_config *cfg, probe_result *live)
 {
-        engine_fail(f, step, -EBUSY, NULL, cfg->merged, NULL);
+        inst_fail(f, step, -EBUSY, NULL, cfg->merged, NULL);
         f->holders = *live;
         *live = (probe_result){ 0 };
         return -EBUSY;
@@ -139,7 +139,7 @@ static int refuse_live_copies(const inst_run *run, inst_failure *f)
          * without it (and without a record) there is nothing to find, and
          * the scan of every namespace's table stays off the common path. */
         if (asprintf(&scratch, "%s/work", cfg->work) < 0)
-                return engine_fail(f, STEP_SCAN, -ENOMEM, NULL, cfg->upper, NULL);
+                return inst_fail(f, STEP_SCAN, -ENOMEM, NULL, cfg->upper, NULL);
         have_record = state_mount_read(run->env->runtime_dir, cfg->instance, &recorded) == 0;
         if (faccessat(AT_FDCWD, scratch, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
             !have_record)
@@ -148,7 +148,7 @@ static int refuse_live_copies(const inst_run *run, inst_failure *f)
          * only it, its copies and what came after can be alive. */
         r = ovl_scan(cfg, 0, have_record ? recorded : 0, &live);
         if (r < 0)
-                return engine_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
+                return inst_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
         if (live.n_copies == 0) {
                 probe_result_done(&live);
                 return 0;
@@ -183,7 +183,7 @@ static int check_already_mounted(const inst_run *run, const mount_entry *m, inst
                 return 0;
         r = ovl_scan(cfg, m->devnum, 0, &live);
         if (r < 0)
-                return engine_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
+                return inst_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
         for (size_t i = 0; i < live.n_copies && !other; i++)
                 other = live.copies[i].other_sb;
         if (other)
@@ -205,7 +205,7 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         if (r >= 0) {
                 r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
                 if (r < 0)
-                        engine_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
+                        inst_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
         }
         for (int i = 0; i < _DIR_MAX; i++)
                 closep(&d.fd[i]);
@@ -226,7 +226,7 @@ int ovl_mount(inst_run *run, inst_failure *f)
         if (already) {
                 r = check_already_mounted(run, already, f);
                 if (r >= 0)
-                        engine_event(run, IEV_ALREADY_MOUNTED, NULL, run->cfg->merged);
+                        inst_emit(run, IEV_ALREADY_MOUNTED, NULL, run->cfg->merged);
                 return r;
         }
         r = refuse_live_copies(run, f);
@@ -237,6 +237,6 @@ int ovl_mount(inst_run *run, inst_failure *f)
         if (r < 0)
                 return r;
         record_mount(run);
-        engine_event(run, IEV_MOUNTED, NULL, run->cfg->merged);
+        inst_emit(run, IEV_MOUNTED, NULL, run->cfg->merged);
         return 0;
 }

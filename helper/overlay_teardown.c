@@ -72,7 +72,7 @@ static int wait_or_busy(const inst_run *run, probe_result *held, inst_step step,
                 /* systemd runs ExecStopPost= once the main process is gone:
                  * a child that ignores SIGTERM outlives it even under
                  * KillMode=control-group, until the final SIGKILL. */
-                engine_fail(f, STEP_OWN_UNIT, -EBUSY, NULL, cfg->merged, NULL);
+                inst_fail(f, STEP_OWN_UNIT, -EBUSY, NULL, cfg->merged, NULL);
                 f->pid = own->pid;
                 f->comm = own->comm ? strdup(own->comm) : NULL;
                 f->unit = TAKE_PTR(unit);
@@ -81,16 +81,16 @@ static int wait_or_busy(const inst_run *run, probe_result *held, inst_step step,
                 return -EBUSY;
         }
         if (left > 0) {
-                engine_event(run, IEV_WAITING, step == STEP_GHOST ? "a surviving copy" : "holders",
+                inst_emit(run, IEV_WAITING, step == STEP_GHOST ? "a surviving copy" : "holders",
                              cfg->merged);
                 /* Holders' exits and our own mount table wake us at once; an
                  * unmount inside another namespace signals nothing here, so
                  * look again at least every second. */
                 r = watch_wait(held, left < 1.0 ? left : 1.0);
                 probe_result_done(held);
-                return r < 0 ? engine_fail(f, STEP_WAIT, r, NULL, cfg->merged, NULL) : 0;
+                return r < 0 ? inst_fail(f, STEP_WAIT, r, NULL, cfg->merged, NULL) : 0;
         }
-        engine_fail(f, step, -EBUSY, NULL, cfg->merged, NULL);
+        inst_fail(f, step, -EBUSY, NULL, cfg->merged, NULL);
         f->waited = run->env->wait_sec;
         f->holders = *held;
         *held = (probe_result){ 0 };
@@ -108,7 +108,7 @@ static int confirm_no_ghost(const inst_run *run, dev_t devnum, uint64_t min_mnt_
                 int r = ovl_scan(run->cfg, devnum, min_mnt_id, &ghosts);
 
                 if (r < 0)
-                        return engine_fail(f, STEP_SCAN, r, "copies of", run->cfg->merged, NULL);
+                        return inst_fail(f, STEP_SCAN, r, "copies of", run->cfg->merged, NULL);
                 if (ghosts.n_copies == 0) {
                         probe_result_done(&ghosts);
                         return 0;
@@ -138,12 +138,12 @@ static int unmount_top(const inst_run *run, uint64_t *last_seen, dev_t *ret_devn
         if (r == -ENOENT)
                 return TOP_NONE;
         if (r < 0)
-                return engine_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
+                return inst_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
         if (!overlay_is_instance(m, &spec)) {
                 _cleanup_free_ char *what = NULL;
                 if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
                         what = NULL;
-                return engine_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
+                return inst_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
         }
         r = overlay_umount(cfg->merged);
         if (r == -EINVAL) {
@@ -151,20 +151,20 @@ static int unmount_top(const inst_run *run, uint64_t *last_seen, dev_t *ret_devn
                  * while umount2() finds none is a lookup that disagrees with
                  * the kernel: looking again would spin. */
                 if (*last_seen == m->mnt_id)
-                        return engine_fail(f, STEP_NO_PROGRESS, -EINVAL, NULL, cfg->merged, NULL);
+                        return inst_fail(f, STEP_NO_PROGRESS, -EINVAL, NULL, cfg->merged, NULL);
                 *last_seen = m->mnt_id;
                 return TOP_AGAIN;
         }
         if (r == -EBUSY) {
                 r = ovl_scan(cfg, m->devnum, 0, &held);
                 if (r < 0)
-                        return engine_fail(f, STEP_SCAN, r, "holders of", cfg->merged, NULL);
+                        return inst_fail(f, STEP_SCAN, r, "holders of", cfg->merged, NULL);
                 r = wait_or_busy(run, &held, STEP_BUSY, f);
                 return r < 0 ? r : TOP_AGAIN;
         }
         if (r < 0)
-                return engine_fail(f, STEP_UMOUNT, r, NULL, cfg->merged, NULL);
-        engine_event(run, IEV_UNMOUNTED, NULL, cfg->merged);
+                return inst_fail(f, STEP_UMOUNT, r, NULL, cfg->merged, NULL);
+        inst_emit(run, IEV_UNMOUNTED, NULL, cfg->merged);
         /* Copies of a mount always get later unique ids than it; but only
          * the mount we made ourselves (the record) rules out an older
          * overlay on the same Upper: for any other, scan all. */
@@ -215,15 +215,15 @@ static int clean_work(const inst_run *run, inst_failure *f)
         if (fd == -ENOENT)
                 return 0;
         if (asprintf(&scratch, "%s/work", cfg->work) < 0)
-                return engine_fail(f, STEP_CLEAN_WORK, -ENOMEM, NULL, cfg->work, NULL);
+                return inst_fail(f, STEP_CLEAN_WORK, -ENOMEM, NULL, cfg->work, NULL);
         if (fd < 0)
-                return engine_fail(f, STEP_CLEAN_WORK, fd, NULL, cfg->work, NULL);
+                return inst_fail(f, STEP_CLEAN_WORK, fd, NULL, cfg->work, NULL);
         if (faccessat(fd, "work", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
         r = safe_remove_entry(fd, "work", &where);
         if (r < 0)
-                return engine_fail(f, STEP_CLEAN_WORK, r, NULL, scratch, where ? where : "work");
-        engine_event(run, IEV_WORK_CLEANED, NULL, scratch);
+                return inst_fail(f, STEP_CLEAN_WORK, r, NULL, scratch, where ? where : "work");
+        inst_emit(run, IEV_WORK_CLEANED, NULL, scratch);
         return 0;
 }
 
@@ -238,7 +238,7 @@ int ovl_umount(inst_run *run, inst_failure *f)
                 return r;
         state_mount_remove(run->env->runtime_dir, run->name);
         if (n == 0)
-                engine_event(run, IEV_NOT_MOUNTED, NULL, run->cfg->merged);
+                inst_emit(run, IEV_NOT_MOUNTED, NULL, run->cfg->merged);
         return 0;
 }
 
@@ -251,10 +251,10 @@ static int empty_dir(const char *what, const char *path, inst_failure *f)
         if (fd == -ENOENT)
                 return 0;
         if (fd < 0)
-                return engine_fail(f, STEP_EMPTY, fd, what, path, NULL);
+                return inst_fail(f, STEP_EMPTY, fd, what, path, NULL);
         r = safe_empty_dir(fd, &where);
         if (r < 0)
-                return engine_fail(f, STEP_EMPTY, r, what, path, where ? where : "?");
+                return inst_fail(f, STEP_EMPTY, r, what, path, where ? where : "?");
         return 0;
 }
 
@@ -266,14 +266,14 @@ static int refuse_submounts(const overlay_config *cfg, inst_failure *f)
         _cleanup_mount_entry_ mount_entry *m = NULL;
 
         if (mount_at(cfg->merged, &m) != -ENOENT)
-                return engine_fail(f, STEP_STILL_MOUNTED, -EBUSY, NULL, cfg->merged, NULL);
+                return inst_fail(f, STEP_STILL_MOUNTED, -EBUSY, NULL, cfg->merged, NULL);
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 _cleanup_free_ char *where = NULL;
                 int b = mount_beneath(dirs[i], &where);
                 if (b < 0)
-                        return engine_fail(f, STEP_SCAN, b, "mounts beneath", dirs[i], NULL);
+                        return inst_fail(f, STEP_SCAN, b, "mounts beneath", dirs[i], NULL);
                 if (b > 0)
-                        return engine_fail(f, STEP_SUBMOUNT, -EBUSY, NULL, where, NULL);
+                        return inst_fail(f, STEP_SUBMOUNT, -EBUSY, NULL, where, NULL);
         }
         return 0;
 }
@@ -298,6 +298,6 @@ int ovl_purge(inst_run *run, inst_failure *f)
         if (r < 0)
                 return r;
         state_mount_remove(run->env->runtime_dir, run->name);
-        engine_event(run, IEV_PURGED, NULL, cfg->merged);
+        inst_emit(run, IEV_PURGED, NULL, cfg->merged);
         return 0;
 }

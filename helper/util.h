@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* util.h: the few cleanup and ownership macros every module shares.
  *
  * Promises: _cleanup_free_, _cleanup_close_, _cleanup_fclose_ release on scope

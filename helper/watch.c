@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* watch.c: see watch.h. */
 #include <fcntl.h>
 #include <poll.h>

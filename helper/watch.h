@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* watch.h: waiting for a holder to let go, without polling in a loop.
  *
  * Promises: watch_wait() sleeps in poll() on pidfds of the result's holder

@@ -22,7 +22,7 @@ status_json() {
     json=$output
     run python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+d = json.load(sys.stdin)["instances"][0]
 for k in ("upper", "work", "merged"):
     print(k + "=" + d[k])
 for l in d["lowers"]:

@@ -188,7 +188,7 @@ wait_gives_up_with_alrm() {
 wait_gets_lock_with_alrm() {
     simple_instance web
     pid=$(stalled_run locked mount web)
-    ( sleep 0.5; kill -9 "$pid" ) &
+    ( sleep 0.5; kill -9 "$pid" ) 3>&- &
     start=$(date +%s%N)
     run oh_alrm "$1" mount web --wait 8
     ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -278,3 +278,71 @@ asan() {
     assert_line --regexp '^fd:[0-9]+:7$'
     asan pids
 }
+
+# A dir with a 1000-character path beneath $T, and the commands that stack
+# 100 tmpfs on it in the namespace they run in: over 100 KB of mountinfo,
+# more than a pipe holds (64 KiB), so a child sending it must block.
+long_dir() {
+    local c d=$T
+    for c in d e f g; do d=$d/$(head -c 250 /dev/zero | tr '\0' "$c"); done
+    mkdir -p "$d"
+    printf '%s\n' "$d"
+}
+# shellcheck disable=SC2016 # expanded by the sh that runs it
+STACK_100='for i in $(seq 100); do mount -t tmpfs big "$0" || exit 1; done'
+
+# Namespace Y (big table) pinned at pins/y, X at pins/ns, then Y bound on
+# top of X: the table lists the pins Y, X, Y in that order, and the path
+# pins/ns reaches Y only. So the child sent for X enters Y, which the
+# parent already knows: it closes the pipe with most of Y's table unread.
+@test "a child whose table the parent stops reading ends at once, not at its 5 s alarm (/proc)" {
+    d=$(long_dir)
+    make_pins_dir y ns
+    pin_ns "$T/pins/y" sh -c "$STACK_100" "$d"
+    pin_ns "$T/pins/ns"
+    mount --bind "$T/pins/y" "$T/pins/ns"
+    start=$(date +%s%N)
+    OVERLAY_HELPER_NO_STATMOUNT=1 run timeout 20 "$MNTNS_TEST" scan big
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    assert_success
+    [ "$(printf '%s\n' "$output" | grep -c '^  mount .* source=big ')" -eq 100 ]
+    [ "$ms" -lt 3000 ]
+}
+
+# Runs "$@" with SIGALRM blocked (HOW=block) or ignored (HOW=ignore): exec
+# keeps both, and strace passes them on to what it starts.
+with_alrm() {
+    local how=$1
+    shift
+    case "$how" in
+    ignore) bash -c 'trap "" ALRM; exec "$@"' with_alrm "$@" ;;
+    block) python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execvp(sys.argv[1], sys.argv[1:])' "$@" ;;
+    esac
+}
+
+# The child's own deadline: strace holds the scan for 8 s on its way out of
+# the fork of the child for a pinned namespace with a big table, so nobody
+# reads the pipe and the child blocks on it. Whatever SIGALRM state the scan
+# inherited, the child's 5 s alarm must end it meanwhile, and the scan then
+# counts that namespace as unreadable; a child still alive would instead
+# finish its table once the scan reads again. (Not a stop: a signal sent at
+# the fork's entry restarts it, so no child would exist yet.)
+child_alarm_with_alrm() {
+    d=$(long_dir)
+    make_pins_dir ns
+    pin_ns "$T/pins/ns" sh -c "$STACK_100" "$d"
+    OVERLAY_HELPER_NO_STATMOUNT=1 run with_alrm "$1" strace -o "$T/strace.log" -e trace=clone,clone3 \
+        -e inject=clone,clone3:delay_exit=8s:when=1 "$MNTNS_TEST" scan big
+    assert_success
+    assert_line --regexp '^statmount=0 namespaces=[0-9]+ pins=1 unreadable=1$'
+}
+
+@test "a stuck child dies of its alarm with SIGALRM blocked by the caller (/proc)" {
+    child_alarm_with_alrm block
+}
+
+@test "a stuck child dies of its alarm with SIGALRM ignored by the caller (/proc)" {
+    child_alarm_with_alrm ignore
+}

@@ -60,3 +60,29 @@ assert [i["instance"] for i in d["instances"]] == ["a", "b"], d
     assert_failure 2
     assert_output --partial "bad.conf:2"
 }
+
+@test "status with no instance also lists mounted template instances" {
+    printf '[Overlay]\nLower=%s\n' "$T/lower" | write_conf 'game@'
+    simple_instance web
+    oh mount game@3
+    oh mount game@12
+    run oh --json status
+    assert_success
+    echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+got = [(i["instance"], i["mounted"]) for i in d["instances"]]
+assert got == [("game@12", True), ("game@3", True), ("web", False)], got
+'
+    run oh status
+    assert_success
+    assert_output --partial "game@3: mounted"
+    oh umount game@3
+    oh umount game@12
+    run oh --json status
+    echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [i["instance"] for i in d["instances"]] == ["web"], d
+'
+}

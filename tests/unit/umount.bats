@@ -72,3 +72,29 @@ load helpers
     assert_success
     refute_mounted "$T/state/web/merged"
 }
+
+@test "a wait that fails exits 1 naming it, rather than retrying until --wait ends" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    oh mount web
+    hold_cwd "$T/state/web/merged"
+    start=$(date +%s%N)
+    run strace -f -o /dev/null -e trace=poll,ppoll -e inject=poll,ppoll:error=ENOMEM \
+        "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" umount web --wait 5
+    end=$(date +%s%N)
+    assert_failure 1
+    assert_output --partial "waiting for holders of $T/state/web/merged failed: Cannot allocate memory"
+    [ $(( (end - start) / 1000000 )) -lt 4000 ]
+    is_mounted "$T/state/web/merged"
+}
+
+@test "a relative probe target is resolved where the caller stands, before setns()" {
+    simple_instance web
+    oh mount web
+    hold_cwd "$T/state/web/merged"
+    run unshare --mount --propagation slave sh -c "cd '$T/state/web' && exec '$OVERLAY_HELPER_BIN' \
+        --config-dir '$T/etc' --state-dir '$T/state' --runtime-dir '$T/run' probe merged"
+    assert_failure 3
+    assert_output --regexp "$pid +sleep .* cwd"
+}

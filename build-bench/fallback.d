@@ -1,0 +1,4 @@
+/work/main/build-bench/fallback.o: helper/fallback.c helper/fallback.h \
+ helper/util.h
+helper/fallback.h:
+helper/util.h:

@@ -1,0 +1,2 @@
+/work/main/build-bench/json.o: helper/json.c helper/json.h
+helper/json.h:

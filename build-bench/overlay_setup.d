@@ -1,0 +1,16 @@
+/work/main/build-bench/overlay_setup.o: helper/overlay_setup.c \
+ helper/kind_overlay.h helper/kind.h helper/engine.h helper/config.h \
+ helper/probe.h helper/holders.h helper/mounttab.h helper/overlay.h \
+ helper/safedir.h helper/saferm.h helper/state.h helper/util.h
+helper/kind_overlay.h:
+helper/kind.h:
+helper/engine.h:
+helper/config.h:
+helper/probe.h:
+helper/holders.h:
+helper/mounttab.h:
+helper/overlay.h:
+helper/safedir.h:
+helper/saferm.h:
+helper/state.h:
+helper/util.h:

@@ -1,0 +1,15 @@
+/work/main/build-bench/report.o: helper/report.c helper/log.h \
+ helper/util.h helper/probe_output.h helper/probe.h helper/holders.h \
+ helper/report.h helper/engine.h helper/config.h helper/text.h \
+ helper/verbs.h helper/cli.h
+helper/log.h:
+helper/util.h:
+helper/probe_output.h:
+helper/probe.h:
+helper/holders.h:
+helper/report.h:
+helper/engine.h:
+helper/config.h:
+helper/text.h:
+helper/verbs.h:
+helper/cli.h:

@@ -1,0 +1,2 @@
+/work/main/build-config/text.o: helper/text.c helper/text.h
+helper/text.h:

@@ -1,0 +1,3 @@
+/work/main/build-kapi/caps.o: helper/caps.c helper/caps.h helper/util.h
+helper/caps.h:
+helper/util.h:

@@ -1,0 +1,3 @@
+/work/main/build-kapi/env.o: helper/env.c helper/env.h helper/util.h
+helper/env.h:
+helper/util.h:

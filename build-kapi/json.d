@@ -1,0 +1,2 @@
+/work/main/build-kapi/json.o: helper/json.c helper/json.h
+helper/json.h:

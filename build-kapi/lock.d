@@ -1,0 +1,3 @@
+/work/main/build-kapi/lock.o: helper/lock.c helper/lock.h helper/util.h
+helper/lock.h:
+helper/util.h:

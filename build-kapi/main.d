@@ -1,0 +1,15 @@
+/work/main/build-kapi/main.o: helper/main.c helper/cli.h \
+ helper/fallback.h helper/log.h helper/util.h helper/verbs.h \
+ helper/engine.h helper/inst.h helper/config.h helper/mounttab.h \
+ helper/probe.h helper/holders.h
+helper/cli.h:
+helper/fallback.h:
+helper/log.h:
+helper/util.h:
+helper/verbs.h:
+helper/engine.h:
+helper/inst.h:
+helper/config.h:
+helper/mounttab.h:
+helper/probe.h:
+helper/holders.h:

@@ -1,0 +1,3 @@
+/work/main/build-kapi/ns.o: helper/ns.c helper/ns.h helper/util.h
+helper/ns.h:
+helper/util.h:

@@ -118,10 +118,11 @@ bench: deps
 	bench/probe-walk.sh $(BIN)
 	bench/stop-time.sh $(BIN)
 
-lint:
+lint: all
 	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash tests/integration/*.bash \
 	    tests/integration/*.sh bench/*.sh .ci/run
 	tests/integration/verify-units.sh
+	python3 tests/layers.py $(BUILD)
 
 # The memcheck suite alone (it also runs as part of check-unit).
 valgrind: all

@@ -1,3 +1,0 @@
-/work/main/build-bench/caps.o: helper/caps.c helper/caps.h helper/util.h
-helper/caps.h:
-helper/util.h:

@@ -1,3 +1,0 @@
-/work/main/build-bench/cli.o: helper/cli.c helper/cli.h helper/util.h
-helper/cli.h:
-helper/util.h:

@@ -1,3 +1,0 @@
-/work/main/build-bench/env.o: helper/env.c helper/env.h helper/util.h
-helper/env.h:
-helper/util.h:

@@ -1,4 +1,0 @@
-/work/main/build-bench/safedir.o: helper/safedir.c helper/safedir.h \
- helper/util.h
-helper/safedir.h:
-helper/util.h:

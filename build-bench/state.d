@@ -1,5 +1,0 @@
-/work/main/build-bench/state.o: helper/state.c helper/state.h \
- helper/strv.h helper/util.h
-helper/state.h:
-helper/strv.h:
-helper/util.h:

@@ -1,6 +1,0 @@
-/work/main/build-bench/watch.o: helper/watch.c helper/util.h \
- helper/watch.h helper/probe.h helper/holders.h
-helper/util.h:
-helper/watch.h:
-helper/probe.h:
-helper/holders.h:

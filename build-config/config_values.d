@@ -1,5 +1,0 @@
-/work/main/build-config/config_values.o: helper/config_values.c \
- helper/config_internal.h helper/config.h helper/util.h
-helper/config_internal.h:
-helper/config.h:
-helper/util.h:

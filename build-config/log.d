@@ -1,5 +1,0 @@
-/work/main/build-config/log.o: helper/log.c helper/dlib.h helper/log.h \
- helper/util.h
-helper/dlib.h:
-helper/log.h:
-helper/util.h:

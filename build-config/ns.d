@@ -1,3 +1,0 @@
-/work/main/build-config/ns.o: helper/ns.c helper/ns.h helper/util.h
-helper/ns.h:
-helper/util.h:

@@ -1,5 +1,0 @@
-/work/main/build-kapi/config_values.o: helper/config_values.c \
- helper/config_internal.h helper/config.h helper/util.h
-helper/config_internal.h:
-helper/config.h:
-helper/util.h:

@@ -1,4 +1,0 @@
-/work/main/build-kapi/fallback.o: helper/fallback.c helper/fallback.h \
- helper/util.h
-helper/fallback.h:
-helper/util.h:

@@ -1,8 +1,0 @@
-/work/main/build-kapi/inst.o: helper/inst.c helper/inst.h helper/config.h \
- helper/mounttab.h helper/probe.h helper/holders.h helper/util.h
-helper/inst.h:
-helper/config.h:
-helper/mounttab.h:
-helper/probe.h:
-helper/holders.h:
-helper/util.h:

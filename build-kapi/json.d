@@ -1,2 +1,0 @@
-/work/main/build-kapi/json.o: helper/json.c helper/json.h
-helper/json.h:

@@ -1,3 +1,0 @@
-/work/main/build-kapi/lock.o: helper/lock.c helper/lock.h helper/util.h
-helper/lock.h:
-helper/util.h:

@@ -80,6 +80,11 @@ int main(int argc, char **argv)
         log_setup(args.verbosity);
         log_set_action(verb->name);
         r = verb->run(&args);
+        /* A full disk or a closed pipe must not pass for a whole answer. */
+        if ((fflush(stdout) != 0 || ferror(stdout)) && r == EXIT_OK) {
+                log_error_errno(errno ? -errno : -EIO, "writing to standard output failed: %m");
+                r = EXIT_FAILED;
+        }
         fallback_notes_foreach(log_fallback, NULL);
         cli_args_done(&args);
         return r;

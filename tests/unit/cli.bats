@@ -112,3 +112,10 @@ load helpers
         --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" status web
     assert_success
 }
+
+@test "an answer that cannot be written fails: exit 1 naming stdout" {
+    simple_instance web
+    run sh -c "'$OVERLAY_HELPER_BIN' --config-dir '$T/etc' --state-dir '$T/state' --runtime-dir '$T/run' status --json web > /dev/full"
+    assert_failure 1
+    assert_output --partial "writing to standard output failed: No space left on device"
+}

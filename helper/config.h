@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* config.h: instance names and their [Overlay] config files.
  *
  * Promises: config_load() reads CONFIG_DIR/INSTANCE.conf, or for PREFIX@ARG
@@ -35,8 +36,10 @@ int instance_name_check(const char *name);
 
 /* Returns: 0 and *ret (free with config_free), or -EINVAL/-ENOENT/-errno with
  * *ret_error set to a message naming the file (and line, when one is at
- * fault). Refuses a config file writable by group or others, or not owned by
- * root when running as root. */
+ * fault). Refuses a config file, or a config dir, writable by group or
+ * others, or not owned by root when running as root; a file that is not a
+ * regular one (a FIFO is never waited on) or is over 1 MiB; a symlink kept in
+ * a dir others can write (docs/config.md). All of those are -EINVAL. */
 int config_load(const char *config_dir, const char *state_dir, const char *instance,
                 overlay_config **ret, char **ret_error);
 

@@ -162,9 +162,10 @@ static int follow_dir(cfile *f, int dirfd, char *link, int *ret_fd, char **ret_b
 static int open_following(cfile *f, int dirfd, const char *base, int *ret_fd)
 {
         _cleanup_close_ int owned_dirfd = -EBADF;
+        _cleanup_free_ char *owned_base = NULL;
+        char link[PATH_MAX + 1];
 
         for (unsigned hops = 0;; hops++) {
-                char link[PATH_MAX + 1];
                 struct stat st;
                 char *next;
                 ssize_t n;
@@ -196,7 +197,10 @@ static int open_following(cfile *f, int dirfd, const char *base, int *ret_fd)
                         return r;
                 closep(&owned_dirfd);
                 dirfd = owned_dirfd = fd;
-                base = next;
+                free(owned_base);
+                base = owned_base = strdup(next); /* LINK is read into again */
+                if (!owned_base)
+                        return -ENOMEM;
         }
 }
 

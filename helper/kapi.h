@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kapi.h: kernel interfaces newer than Debian 12's headers (linux-libc-dev
  * 6.1), written from the kernel's UAPI. Every user detects support at run time
- * (ENOSYS, EINVAL, ENOTTY, a missing statx mask bit) and falls back; nothing
+ * (ENOSYS, EINVAL, ENOTTY, EOPNOTSUPP, a missing statx mask bit, and EPERM
+ * where a seccomp filter that predates the call refuses it, told apart from
+ * a privilege check by asking about something of our own), falls back, keeps
+ * that decision for the rest of the run and notes it (fallback.h); nothing
  * here is decided at build time. */
 #pragma once
 

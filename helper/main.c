@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: the verb table; the only place that exits. */
+#include <signal.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -66,12 +67,24 @@ static void log_fallback(const char *feature, int err, void *userdata)
                           feature);
 }
 
+/* Signal state is inherited across exec. A caller that ignores SIGCHLD
+ * makes the kernel reap our children itself, and the scan's waitpid() on its
+ * namespace reader fails with ECHILD; one that blocks it is harmless. */
+static void reset_inherited_signals(void)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+        sigemptyset(&dfl.sa_mask);
+        (void)sigaction(SIGCHLD, &dfl, NULL);
+}
+
 int main(int argc, char **argv)
 {
         const verb_spec *verb = NULL;
         cli_args args;
         int r;
 
+        reset_inherited_signals();
         r = cli_parse(argc, argv, verbs, ELEMENTSOF(verbs), help, &verb, &args);
         if (r != 0) {
                 cli_args_done(&args);

@@ -117,16 +117,14 @@ static bool walk_refused_before, by_id_refused_before;
 
 static bool may_read_by_id(void)
 {
-        static int cap = -1;
-
         if (!mounttab_have_listmount())
                 return false;
-        if (cap < 0) {
-                cap = have_cap_sys_admin();
-                if (!cap)
-                        fallback_note("listmount of other namespaces (no CAP_SYS_ADMIN)", EPERM);
+        /* asked each time: capabilities may be dropped between scans */
+        if (!have_cap_sys_admin()) {
+                fallback_note("listmount of other namespaces (no CAP_SYS_ADMIN)", EPERM);
+                return false;
         }
-        return cap > 0;
+        return true;
 }
 
 int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mntns_set *ret)

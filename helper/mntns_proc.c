@@ -308,15 +308,13 @@ struct child_head {
  * stuck child, and us waiting on it, forever) are not ours to rely on. */
 static void child_default_signals(void)
 {
-        struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t mask;
 
-        sigemptyset(&dfl.sa_mask);
+        (void)signal(SIGALRM, SIG_DFL);
+        (void)signal(SIGPIPE, SIG_DFL);
         sigemptyset(&mask);
         sigaddset(&mask, SIGALRM);
         sigaddset(&mask, SIGPIPE);
-        (void)sigaction(SIGALRM, &dfl, NULL);
-        (void)sigaction(SIGPIPE, &dfl, NULL);
         (void)sigprocmask(SIG_UNBLOCK, &mask, NULL);
 }
 

@@ -10,8 +10,9 @@ alive() {
     st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
 }
 
-# The system call a helper run passes at STAGE, each the first of its kind
-# in a run (check with strace -f on the binary):
+# The system calls that mark STAGE, the first successful one in a run
+# (check with strace -f on the binary; calls that fail, such as probes of
+# what the kernel supports, do not count):
 #   locked   the holder's PID written into the lock file (pwrite64: the
 #            binary's only pwrite), just after the lock is taken
 #   mounted  the overlay attached at Merged (move_mount(2); mount(2) where
@@ -26,28 +27,44 @@ stage_syscalls() {
     esac
 }
 
+# For each group stop in strace log $1 so far: its number, the PID stopped,
+# and 1 if that PID's last traced call succeeded (0 if it failed). strace
+# logs the stop itself, so a process merely paused at a traced call (state
+# t as well) is not taken for stopped.
+strace_stops() {
+    awk '/ = -1 / { ok[$1] = 0; next }
+         / = [0-9]/ { ok[$1] = 1; next }
+         /--- stopped by SIGSTOP ---/ { print ++n, $1, ok[$1] + 0 }' "$1"
+}
+
 # Starts a helper run that strace stops (SIGSTOP) at STAGE while it holds
 # the lock, and waits until it is stopped. Prints the helper's PID. strace
-# sends the signal as the call starts and the kernel delivers it as the call
-# returns, so the call itself has been made. The helper is strace's child:
-# both PIDs are tracked for teardown, and $T/tracer.PID names the strace of
-# helper PID. kill -9 of the helper ends strace too; SIGCONT resumes it.
+# sends the signal as each call of the stage's kind starts and the kernel
+# delivers it as the call returns, so the call itself has been made; a stop
+# at a call that failed is resumed at once, and so is every later call of
+# that kind once the run is resumed. The helper is strace's child: both PIDs
+# are tracked for teardown, and $T/tracer.PID names the strace of helper
+# PID. kill -9 of the helper ends strace too.
 stalled_run() {
-    local stage=$1 calls log tracer pid=
+    local stage=$1 calls log tracer pid="" n ok seen=0
     shift
     calls=$(stage_syscalls "$stage") || return 1
     log=$(mktemp "$T/strace.$stage.XXXXXX")
     # exec: $! must be strace itself, not a subshell around it
-    (exec strace -f -o "$log" -e trace="$calls" -e inject="$calls:signal=STOP:when=1" \
+    (exec strace -f -o "$log" -e trace="$calls" -e inject="$calls:signal=STOP" \
         "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
         --runtime-dir "$T/run" "$@" >/dev/null 2>&1 3>&-) &
     tracer=$!
     track_pid "$tracer"
-    # strace logs the group stop itself, so a process merely paused at a
-    # traced system call (state t as well) is not taken for stopped.
     for _ in $(seq 500); do
-        pid=$(awk '/--- stopped by SIGSTOP ---/ { print $1; exit }' "$log")
-        [ -n "$pid" ] && break
+        read -r n pid ok < <(strace_stops "$log" | tail -n 1) || true
+        if [ -n "${n:-}" ] && [ "$n" -gt "$seen" ]; then
+            seen=$n
+            grep -qx "$pid" "$T/pids" || track_pid "$pid"
+            [ "$ok" = 1 ] && break
+            kill -CONT "$pid"
+        fi
+        pid=""
         alive "$tracer" || break
         sleep 0.02
     done
@@ -56,7 +73,6 @@ stalled_run() {
         cat "$log" >&2
         return 1
     fi
-    track_pid "$pid"
     echo "$tracer" > "$T/tracer.$pid"
     echo "$pid"
 }

@@ -98,3 +98,21 @@ load helpers
     assert_failure 3
     assert_output --regexp "$pid +sleep .* cwd"
 }
+
+@test "a caller that ignores SIGCHLD does not break the scan of a pinned namespace" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$T/pins"
+    mount -t tmpfs pins "$T/pins"
+    mount --make-private "$T/pins"   # the kernel refuses an nsfs bind on a shared mount
+    touch "$T/pins/ns"
+    pin_ns "$T/pins/ns"
+    # SIG_IGN for SIGCHLD survives exec and makes the kernel reap children
+    # itself: waitpid() on the namespace reader would fail with ECHILD.
+    run python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" \
+        --state-dir "$T/state" --runtime-dir "$T/run" umount web
+    assert_failure 3
+    assert_output --partial "pinned by bind:$T/pins/ns"
+}

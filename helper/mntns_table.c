@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mntns_table.c: the builder primitives both ways of mntns_scan() share:
  * the set's bookkeeping, mountinfo parsing, and reading one namespace's
- * table with listmount()/statmount(). See mntns_proc.h.
+ * table with listmount()/statmount(). See mntns_table.h.
  *
  * It sits below both mntns.c (the kernel's namespace walk) and
  * mntns_proc.c (the /proc ways), so the links point one way:
- * mntns.c -> mntns_proc.c -> mntns_table.c. */
+ * mntns.c -> mntns_proc.c -> mntns_pids.c -> mntns_table.c. */
 #include <sys/sysmacros.h>
 
 #include "fallback.h"
 #include "kapi.h"
-#include "mntns.h"
-#include "mntns_proc.h"
+#include "mntns_table.h"
 #include "mounttab.h"
 #include "util.h"
 

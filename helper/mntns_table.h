@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mntns_table.h: the set of mount namespaces mntns_scan() returns, and the
+ * builder both of its ways (mntns.c, mntns_proc.c) fill it with.
+ *
+ * Promises: a builder appends namespaces, mounts and pins to one mntns_set;
+ * every mount it is shown is counted, an nsfs bind mount of a mount
+ * namespace file is recorded as a pin whatever the filter says, and only the
+ * mounts the filter accepts are copied. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "kapi.h"
+
+typedef struct ns_mount {
+        uint64_t mnt_id;        /* unique id where known, else mountinfo id */
+        uint64_t parent_id;
+        dev_t devnum;           /* superblock device */
+        char *fstype;
+        char *source;
+        char *mountpoint;       /* as that namespace sees it */
+        char *root;             /* root of the mount within its filesystem */
+        char *fs_options;       /* escaped, as in mountinfo */
+} ns_mount;
+
+typedef struct mnt_namespace {
+        uint64_t ns_id;         /* NS_GET_MNTNS_ID, 0 if the kernel has none */
+        ino_t ns_ino;           /* nsfs inode: "mnt:[INO]" as lsns shows it */
+        bool init;              /* PID 1's */
+        pid_t some_pid;         /* a process in it, or 0 if none was found */
+        ns_mount *mounts;       /* the mounts the filter kept */
+        size_t n_mounts;
+        size_t n_all_mounts;    /* size of the whole table */
+} mnt_namespace;
+
+/* An nsfs bind mount of a mount namespace file, found while reading tables:
+ * it keeps namespace PINNED_INO alive even with no process in it. */
+typedef struct ns_pin {
+        ino_t pinned_ino;
+        ino_t where_ns_ino;     /* the namespace whose table shows the bind mount */
+        char *mountpoint;
+} ns_pin;
+
+typedef struct mntns_set {
+        mnt_namespace *ns;
+        size_t n_ns;
+        ns_pin *pins;
+        size_t n_pins;
+        unsigned n_unreadable;  /* namespaces or processes we could not inspect */
+        bool used_statmount;
+        /* Where the scan went through /proc anyway: every process and its
+         * namespace, as mntns_pid_map() would give them (else n_pids 0). */
+        pid_t *pids;
+        ino_t *pid_ns;
+        size_t n_pids;
+} mntns_set;
+
+/* Which mounts to keep: return true to keep M. */
+typedef bool (*mount_filter)(const ns_mount *m, void *userdata);
+
+void mntns_set_done(mntns_set *s);
+
+typedef struct mntns_builder {
+        mntns_set set;
+        mount_filter filter;
+        void *userdata;
+        ino_t init_ino;         /* PID 1's namespace, 0 if we may not look */
+        bool statmount;         /* tables are read with listmount()/statmount() */
+        struct oh_statmount *sm; /* statmount()'s buffer, shared by all calls */
+        size_t sm_size;
+        /* Tables read with listmount() list only mounts with a unique id of
+         * at least this. Safe for ghost hunting on every path: a copy, and
+         * any nsfs pin of a namespace holding one, was made after the
+         * original mount, so both have later ids. */
+        uint64_t min_mnt_id;
+} mntns_builder;
+
+/* Grows ARRAY of N entries of SIZE bytes when it is full.
+ * Returns: 0, or -ENOMEM. */
+int mntns_grow(void **array, size_t n, size_t size);
+
+/* Returns: the index of a new namespace with no mounts, or -ENOMEM. */
+int mntns_add_ns(mntns_builder *b, ino_t ns_ino, uint64_t ns_id, pid_t some_pid);
+
+/* Reads the table of namespace INO (id NS_ID) with listmount() and
+ * statmount() into a new entry; a table we may not read is counted.
+ * Returns: the entry's index, -ENOSYS when the kernel cannot (before 6.11:
+ * no mnt_ns_id in the request), -errno. */
+int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid);
+
+/* Reads mountinfo lines from F into entry NS; a line we cannot parse is
+ * skipped. Returns: 0, or -ENOMEM. */
+int mntns_parse_mountinfo(FILE *f, mntns_builder *b, int ns);
+
+/* M's strings are borrowed; a kept mount gets copies.
+ * Returns: 0, or -ENOMEM. */
+int mntns_add_mount(mntns_builder *b, size_t ns, const ns_mount *m);
+
+/* Returns: true and *ret for a link or nsfs root "mnt:[INO]". */
+bool mntns_parse_link(const char *s, ino_t *ret);
+

@@ -361,13 +361,15 @@ int overlay_mount(const overlay_spec *cfg, int upper_fd, int work_fd, int merged
                   char **ret_detail)
 {
         *ret_detail = NULL;
-        if (!env_flag(ENV_NO_NEW_MOUNT_API)) {
-                int r = have_lowerdir_plus();
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        return mount_new_api(cfg, upper_fd, work_fd, merged_fd, ret_detail);
+        if (env_flag(ENV_NO_NEW_MOUNT_API)) {
+                fallback_note("fsopen", 0);
+                return mount_legacy(cfg, merged_fd, ret_detail);
         }
+        int r = have_lowerdir_plus();
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return mount_new_api(cfg, upper_fd, work_fd, merged_fd, ret_detail);
         return mount_legacy(cfg, merged_fd, ret_detail);
 }
 

@@ -392,3 +392,19 @@ umount_symlinked_merged() {
         is_mounted "$T/other"
     done
 }
+
+@test "-v says once, at debug level, which fast paths the run went without and why" {
+    simple_instance web
+    run env OVERLAY_HELPER_NO_STATMOUNT=1 OVERLAY_HELPER_NO_NEW_MOUNT_API=1 \
+        "$OVERLAY_HELPER_BIN" -v --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" mount web
+    assert_success
+    assert_output --partial "statmount switched off by its OVERLAY_HELPER_NO_* variable: took the fallback"
+    assert_output --partial "fsopen switched off by its OVERLAY_HELPER_NO_* variable: took the fallback"
+    [ "$(grep -c "statmount switched off" <<< "$output")" -eq 1 ]
+    # without -v, nothing about it
+    run env OVERLAY_HELPER_NO_STATMOUNT=1 "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" \
+        --state-dir "$T/state" --runtime-dir "$T/run" umount web
+    assert_success
+    refute_output --partial "fallback"
+}

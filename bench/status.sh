@@ -25,7 +25,8 @@
 # Before anything is timed, `status --json` is checked to name exactly those
 # holders, on the right instances, and no other process.
 #
-# Timing: BENCH_STATUS_ROUNDS rounds (default 7) after one warm-up round; each
+# Timing: BENCH_STATUS_ROUNDS rounds (default 7) after BENCH_STATUS_WARMUP
+# warm-up rounds (default 1; 0 saves minutes where a run takes one); each
 # round runs `status`, `status --json` and `findmnt -t overlay` once each
 # (stdout to /dev/null), interleaved, so that load from elsewhere on the
 # machine falls on all alike. Each command is a separate process, its start
@@ -34,7 +35,8 @@
 # ratio to findmnt. Then every holder is killed, every instance unmounted
 # with BIN, and the namespace and the runtime dir are checked to be empty.
 #
-# Knobs (environment): BENCH_STATUS_ROUNDS (default 7), BENCH_STATUS_NS
+# Knobs (environment): BENCH_STATUS_ROUNDS (default 7), BENCH_STATUS_WARMUP
+# (default 1), BENCH_STATUS_NS
 # (namespaces besides PID 1's, default 3), BENCH_STATUS_NS_PROCS (processes
 # in each, default 10), BENCH_STATUS_HOLDERS (cwd holders in PID 1's
 # namespace, default 3).
@@ -51,10 +53,11 @@ BIN=$(realpath -e -- "$1") || bench_die "no such file: $1"
 INSTANCES=${2:-1000}
 PROCS=${3:-2000}
 ROUNDS=${BENCH_STATUS_ROUNDS:-7}
+WARMUP=${BENCH_STATUS_WARMUP:-1}
 NNS=${BENCH_STATUS_NS:-3}
 NS_PROCS=${BENCH_STATUS_NS_PROCS:-10}
 HOLDERS=${BENCH_STATUS_HOLDERS:-3}
-for v in "$INSTANCES" "$PROCS" "$ROUNDS" "$NNS" "$NS_PROCS" "$HOLDERS"; do
+for v in "$INSTANCES" "$PROCS" "$ROUNDS" "$WARMUP" "$NNS" "$NS_PROCS" "$HOLDERS"; do
     [[ $v =~ ^[0-9]+$ ]] || bench_die "not a number: $v; $usage"
 done
 ((INSTANCES >= 2 && ROUNDS >= 1 && NNS >= 1 && NS_PROCS >= 1)) ||
@@ -282,9 +285,11 @@ run_variant() {
     echo $((${t1/./} - ${t0/./}))
 }
 
-bench_note "warm-up round"
-for v in "${VARIANTS[@]}"; do
-    run_variant "$v" > /dev/null
+for ((round = 1; round <= WARMUP; round++)); do
+    bench_note "warm-up round $round/$WARMUP"
+    for v in "${VARIANTS[@]}"; do
+        run_variant "$v" > /dev/null
+    done
 done
 for ((round = 1; round <= ROUNDS; round++)); do
     declare -A this=()
@@ -344,7 +349,7 @@ echo "- setup: $INSTANCES mounted instances; $PROCS sleeping processes: $NS_PROC
 echo "  before the mounts (no copies), $NS_PROCS in each of $((NNS - 1)) slave namespaces made after (a slave copy"
 echo "  of every instance each), the rest in PID 1's; holders: one cwd in each slave namespace, $HOLDERS cwd and"
 echo "  one open fd in PID 1's, each in a different instance; checked that \`status --json\` names exactly them"
-echo "- $ROUNDS rounds after one warm-up, each command once per round, interleaved; separate processes, timed"
+echo "- $ROUNDS rounds after $WARMUP warm-up round(s), each command once per round, interleaved; separate processes, timed"
 echo "  with \$EPOCHREALTIME; stdout to /dev/null"
 echo "- setup cost, for reference: $INSTANCES \`mount\`s took $MOUNT_MS ms, $INSTANCES \`umount\`s $UMOUNT_MS ms;"
 echo "  afterwards no overlay was left in the namespace and the runtime dir was empty"

@@ -88,20 +88,6 @@ static int prepare_one(const engine_env *env, inst_status *s, probe_target *t)
         return r < 0 ? 0 : 1;
 }
 
-/* TEMPORARY until probe_scan_many() lands in probe.c. */
-static int scan_each(const probe_target *t, size_t n, probe_result *ret)
-{
-        for (size_t i = 0; i < n; i++) {
-                int r = probe_scan(&t[i], &ret[i]);
-                if (r < 0) {
-                        while (i > 0)
-                                probe_result_done(&ret[--i]);
-                        return r;
-                }
-        }
-        return 0;
-}
-
 int engine_status(const engine_env *env, char *const *names, size_t n, inst_status *ret)
 {
         probe_target *targets = calloc(n ? n : 1, sizeof(probe_target));
@@ -123,7 +109,7 @@ int engine_status(const engine_env *env, char *const *names, size_t n, inst_stat
                         index[n_targets++] = i;
         }
         if (r >= 0)
-                r = scan_each(targets, n_targets, results);
+                r = probe_scan_many(targets, n_targets, results);
         for (size_t k = 0; r >= 0 && k < n_targets; k++) {
                 ret[index[k]].copies = results[k];
                 results[k] = (probe_result){ 0 };

@@ -488,3 +488,112 @@ bool pid_is_kernel_thread(pid_t pid)
         flags = strtoul(p, NULL, 10);
         return errno == 0 && (flags & PF_KTHREAD);
 }
+
+/* holder_inspect_any(): each part above looked at once; REF decides. */
+static int any_link(const holder_any *a, int dirfd, const char *name)
+{
+        unsigned id_mask = a->unique_ids ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID;
+        struct statx sx;
+
+        if (statx(dirfd, name, AT_STATX_DONT_SYNC, a->want_mnt_ids ? id_mask : 0, &sx) < 0)
+                return negative_errno();
+        return a->ref(makedev(sx.stx_dev_major, sx.stx_dev_minor),
+                      (sx.stx_mask & id_mask) ? sx.stx_mnt_id : 0, a->userdata);
+}
+
+static int any_fds(const holder_any *a, scan *s, int procfd)
+{
+        _cleanup_close_ int fddir = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char buf[8192] __attribute__((aligned(8)));
+        ssize_t n;
+
+        if (fddir < 0)
+                return negative_errno();
+        while ((n = getdents64(fddir, buf, sizeof(buf))) > 0) {
+                for (ssize_t off = 0; off < n;) {
+                        struct dirent64 *d = (struct dirent64 *)(buf + off);
+                        int r = d->d_name[0] == '.' ? 0 : any_link(a, fddir, d->d_name);
+
+                        off += d->d_reclen;
+                        if (r == -ENOENT)
+                                s->maybe_gone = true; /* closed meanwhile */
+                        else if (r < 0)
+                                return r;
+                }
+                if ((size_t)n < sizeof(buf) - 512)
+                        return 0; /* as in scan_fds() */
+        }
+        return n < 0 ? negative_errno() : 0;
+}
+
+static int any_maps_query(const holder_any *a, int fd)
+{
+        struct oh_procmap_query q = { .vma_end = 0 };
+        int r;
+
+        do {
+                q = (struct oh_procmap_query){
+                        .size = sizeof(q),
+                        .query_flags = OH_PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+                                       OH_PROCMAP_QUERY_FILE_BACKED_VMA,
+                        .query_addr = q.vma_end,
+                };
+                if (ioctl(fd, OH_PROCMAP_QUERY, &q) < 0)
+                        return errno == ENOENT || errno == ESRCH ? 0 : negative_errno();
+                r = a->ref(makedev(q.dev_major, q.dev_minor), 0, a->userdata);
+        } while (r >= 0);
+        return r;
+}
+
+/* Each mapping's device, read as scan_maps() reads it. */
+static int any_maps(const holder_any *a, int procfd)
+{
+        static int use_query = -1;
+        _cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        unsigned maj, min;
+        size_t size = 0;
+        int r = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        if (use_query < 0)
+                use_query = !env_flag(ENV_NO_PROCMAP_QUERY);
+        if (use_query) {
+                r = any_maps_query(a, fd);
+                if (r != -ENOTTY && r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP && r != -EPERM)
+                        return r;
+                if (r != -EPERM || procmap_query_refused()) {
+                        fallback_note("PROCMAP_QUERY", r);
+                        use_query = 0;
+                }
+        }
+        f = fdopen(fd, "re");
+        if (!f)
+                return negative_errno();
+        TAKE_FD(fd);
+        /* "start-end perms offset MAJ:MIN inode path" */
+        for (r = 0; r >= 0 && getline(&line, &size, f) > 0;)
+                if (sscanf(line, "%*s %*s %*s %x:%x", &maj, &min) == 2)
+                        r = a->ref(makedev(maj, min), 0, a->userdata);
+        return r < 0 ? r : ferror(f) ? negative_errno() : 0;
+}
+
+int holder_inspect_any(pid_t pid, const holder_any *any)
+{
+        static const char *const links[] = { "cwd", "root", "exe" };
+        _cleanup_close_ int procfd = open_proc_pid(pid);
+        scan s = { 0 };
+        int r = procfd < 0 ? procfd : 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
+                r = part_done(&s, any_link(any, procfd, links[i]));
+        if (r >= 0)
+                r = part_done(&s, any_fds(any, &s, procfd));
+        if (r >= 0)
+                r = part_done(&s, any_maps(any, procfd));
+        if (r >= 0 && s.maybe_gone && !proc_alive(procfd))
+                return -ESRCH;
+        return r < 0 ? r : s.n_read == 0 && s.n_denied > 0 ? -EACCES : 0;
+}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* holders.h: what a process holds inside a filesystem.
  *
  * Promises: holder_inspect() tells which of a process's cwd, root, exe, open fds
@@ -48,3 +49,20 @@ int holder_inspect_target(pid_t pid, const holder_target *target, holder *ret);
 
 /* Returns: true if the process PID is a kernel thread (no mm, no exe). */
 bool pid_is_kernel_thread(pid_t pid);
+
+/* Many targets at once (probe_scan_many): REF is called with the device and
+ * mount id (0 where unknown, and always for a memory map) of each of a
+ * process's cwd, root, exe, open fds and file-backed maps, each looked at
+ * once whatever the number of targets; it returns 0, or -errno to stop. No
+ * strings are made: a caller that needs them calls holder_inspect_target()
+ * for the targets REF found held. */
+typedef struct holder_any {
+        bool want_mnt_ids;        /* statx() the mount ids too */
+        bool unique_ids;          /* as in holder_target */
+        int (*ref)(dev_t devnum, uint64_t mnt_id, void *userdata);
+        void *userdata;
+} holder_any;
+
+/* Returns: 0, -ESRCH if PID is gone, -EACCES if we may not look, REF's
+ * -errno, other -errno. */
+int holder_inspect_any(pid_t pid, const holder_any *any);

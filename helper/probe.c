@@ -1,4 +1,12 @@
-/* probe.c: see probe.h. */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* probe.c: see probe.h; the scans are probe_many.c's.
+ *
+ * Also the sorted indexes they match mounts and references with (see
+ * probe_internal.h): a status of 1,000 instances asks, of every mount in
+ * every namespace, whether it is a copy of any instance or beneath one: by
+ * device, by Upper or Work (the first upperdir= and workdir= values, as
+ * probe_scan() always compared them) and by path prefix, each a binary
+ * search, so a table costs what it has mounts, not mounts times targets. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -8,23 +16,8 @@
 #include "mntns.h"
 #include "mounttab.h"
 #include "probe.h"
+#include "probe_internal.h"
 #include "util.h"
-
-static int strv_add(char ***v, const char *s)
-{
-        size_t n = 0;
-        char **nv;
-
-        while (*v && (*v)[n])
-                n++;
-        nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[n] = strdup(s);
-        nv[n + 1] = NULL;
-        return nv[n] ? 0 : -ENOMEM;
-}
 
 void probe_target_done(probe_target *t)
 {
@@ -126,44 +119,6 @@ int probe_target_from_path(const char *path, probe_target *ret)
         return 0;
 }
 
-static bool option_is(const char *opts, const char *key, const char *want)
-{
-        _cleanup_free_ char *v = NULL;
-
-        if (!want)
-                return false;
-        v = option_next_value(opts, key, NULL);
-        return v && streq(v, want);
-}
-
-/* Same superblock, or another overlay writing to the same Upper or Work:
- * both keep the instance's dirs in use. */
-static bool is_copy(const ns_mount *m, const probe_target *t)
-{
-        if (t->devnum && m->devnum == t->devnum)
-                return true;
-        if (!streq(m->fstype, "overlay") || (!t->upper && !t->work))
-                return false;
-        return option_is(m->fs_options, "upperdir", t->upper) ||
-               option_is(m->fs_options, "workdir", t->work);
-}
-
-static bool path_beneath(const char *path, const char *dir)
-{
-        size_t len = strlen(dir);
-
-        if (streq(dir, "/"))
-                return path[0] == '/' && path[1] != '\0';
-        return strncmp(path, dir, len) == 0 && path[len] == '/';
-}
-
-static bool keep_mount(const ns_mount *m, void *userdata)
-{
-        const probe_target *t = userdata;
-
-        return is_copy(m, t) || (t->path && path_beneath(m->mountpoint, t->path));
-}
-
 static void probe_copy_done(probe_copy *c)
 {
         strv_free(c->mountpoints);
@@ -181,198 +136,6 @@ void probe_result_done(probe_result *r)
                 probe_copy_done(&r->copies[i]);
         free(r->copies);
         *r = (probe_result){ 0 };
-}
-
-typedef struct pid_map {
-        pid_t *pids;
-        ino_t *inos;
-        size_t n;
-} pid_map;
-
-/* What one scan knows: the copies' mount ids in every namespace tie an fd or
- * exe to the target even where st_dev does not (overlay layers on several
- * filesystems report per-layer devices for files). */
-typedef struct scan_ctx {
-        const probe_target *t;
-        const mntns_set *set;
-        pid_map pm;
-        uint64_t *copy_ids;
-        size_t n_copy_ids;
-        uint64_t min_id;
-        bool init_has_copy;
-} scan_ctx;
-
-static int add_processes(probe_copy *c, const scan_ctx *ctx, dev_t devnum, probe_result *r)
-{
-        const pid_map *pm = &ctx->pm;
-        /* While the target is mounted in PID 1's namespace, being in some
-         * namespace is not what blocks its unmount (a slave copy receives
-         * it; a private one turns into a ghost, listed once it is one):
-         * only references count. */
-        bool refs_only = c->init || ctx->init_has_copy;
-        const holder_target target = {
-                .devnum = devnum,
-                .mnt_ids = ctx->copy_ids,
-                .n_mnt_ids = ctx->n_copy_ids,
-                .unique_ids = ctx->set->used_statmount,
-                .unit_if_held = refs_only,
-        };
-
-        for (size_t i = 0; i < pm->n; i++) {
-                holder h;
-                int k;
-
-                if (pm->inos[i] != c->ns_ino || pm->pids[i] == getpid())
-                        continue; /* the probe itself holds nothing */
-                k = holder_inspect_target(pm->pids[i], &target, &h);
-                if (k == -ESRCH)
-                        continue;
-                if (k == -EACCES) {
-                        r->n_unreadable++;
-                        if (refs_only)
-                                continue;
-                        h = (holder){ .pid = pm->pids[i] };
-                } else if (k < 0)
-                        return k;
-                if (refs_only && h.n_refs == 0) {
-                        holder_done(&h);
-                        continue;
-                }
-                holder *np = realloc(c->processes, (c->n_processes + 1) * sizeof(holder));
-                if (!np) {
-                        holder_done(&h);
-                        return -ENOMEM;
-                }
-                c->processes = np;
-                c->processes[c->n_processes++] = h;
-                r->n_holders++;
-        }
-        return 0;
-}
-
-static int add_pins(probe_copy *c, const mntns_set *set, const pid_map *pm)
-{
-        bool has_process = false;
-        char buf[PATH_MAX + 64];
-        int k = 0;
-
-        for (size_t i = 0; k >= 0 && i < set->n_pins; i++) {
-                if (set->pins[i].pinned_ino != c->ns_ino)
-                        continue;
-                snprintf(buf, sizeof buf, "bind:%s", set->pins[i].mountpoint);
-                k = strv_add(&c->pinned_by, buf);
-        }
-        for (size_t i = 0; !has_process && i < pm->n; i++)
-                has_process = pm->inos[i] == c->ns_ino;
-        /* Scanning every fd table is costly: only for a namespace that no
-         * process is in, where an fd may be all that keeps it alive. */
-        if (k >= 0 && !has_process) {
-                char **fds = NULL;
-                k = mntns_fd_pins(c->ns_ino, &fds);
-                for (char **p = fds; k >= 0 && p && *p; p++)
-                        k = strv_add(&c->pinned_by, *p);
-                strv_free(fds);
-        }
-        return k < 0 ? k : 0;
-}
-
-/* Returns: 1 if NS holds a copy (added to R), 0 if not, -errno. */
-static int add_copy(const mnt_namespace *ns, const scan_ctx *ctx, probe_result *r)
-{
-        probe_copy c = { .ns_id = ns->ns_id, .ns_ino = ns->ns_ino, .init = ns->init };
-        const probe_target *t = ctx->t;
-        uint64_t min_id = ctx->min_id;
-        dev_t devnum = t->devnum;
-        int k = 0;
-
-        for (size_t i = 0; k >= 0 && i < ns->n_mounts; i++)
-                if (ns->mounts[i].mnt_id >= min_id && is_copy(&ns->mounts[i], t)) {
-                        if (t->devnum && ns->mounts[i].devnum != t->devnum)
-                                c.other_sb = true;
-                        if (!devnum)
-                                devnum = ns->mounts[i].devnum;
-                        k = strv_add(&c.mountpoints, ns->mounts[i].mountpoint);
-                }
-        if (!c.mountpoints)
-                return k;
-        for (size_t i = 0; k >= 0 && i < ns->n_mounts; i++) {
-                if (is_copy(&ns->mounts[i], t))
-                        continue;
-                for (char **mp = c.mountpoints; *mp; mp++)
-                        if (path_beneath(ns->mounts[i].mountpoint, *mp)) {
-                                k = strv_add(&c.submounts, ns->mounts[i].mountpoint);
-                                break;
-                        }
-        }
-        if (k >= 0)
-                k = add_processes(&c, ctx, devnum, r);
-        if (k >= 0)
-                k = add_pins(&c, ctx->set, &ctx->pm);
-        probe_copy *nc = k >= 0 ? realloc(r->copies, (r->n_copies + 1) * sizeof(c)) : NULL;
-        if (!nc) {
-                probe_copy_done(&c);
-                return k < 0 ? k : -ENOMEM;
-        }
-        r->copies = nc;
-        r->copies[r->n_copies++] = c;
-        if (c.init)
-                r->mounted = true;
-        return 1;
-}
-
-static int collect_copy_ids(scan_ctx *ctx)
-{
-        for (size_t i = 0; i < ctx->set->n_ns; i++) {
-                const mnt_namespace *ns = &ctx->set->ns[i];
-                for (size_t j = 0; j < ns->n_mounts; j++) {
-                        if (ns->mounts[j].mnt_id < ctx->min_id || !is_copy(&ns->mounts[j], ctx->t))
-                                continue;
-                        if (ns->init)
-                                ctx->init_has_copy = true;
-                        uint64_t *ids = realloc(ctx->copy_ids, (ctx->n_copy_ids + 1) * sizeof(uint64_t));
-                        if (!ids)
-                                return -ENOMEM;
-                        ctx->copy_ids = ids;
-                        ids[ctx->n_copy_ids++] = ns->mounts[j].mnt_id;
-                }
-        }
-        return 0;
-}
-
-int probe_scan(const probe_target *t, probe_result *ret)
-{
-        mntns_set set = { 0 };
-        scan_ctx ctx = { .t = t, .set = &set };
-        probe_result r = { 0 };
-        unsigned unreadable = 0;
-        int k;
-
-        k = mntns_scan_from(keep_mount, (void *)t, t->min_mnt_id, &set);
-        if (k < 0)
-                return k;
-        /* Only statmount() ids are unique and ordered; mountinfo's are reused. */
-        ctx.min_id = set.used_statmount ? t->min_mnt_id : 0;
-        k = collect_copy_ids(&ctx);
-        /* The common answer on the mount/umount path is "no copy anywhere":
-         * then no process needs to be looked at. */
-        if (k >= 0 && ctx.n_copy_ids > 0 && set.n_pids > 0) {
-                ctx.pm = (pid_map){ TAKE_PTR(set.pids), TAKE_PTR(set.pid_ns), set.n_pids };
-                set.n_pids = 0;
-        } else if (k >= 0 && ctx.n_copy_ids > 0)
-                k = mntns_pid_map(&ctx.pm.pids, &ctx.pm.inos, &ctx.pm.n, &unreadable);
-        r.n_unreadable = set.n_unreadable + unreadable;
-        for (size_t i = 0; k >= 0 && i < set.n_ns; i++)
-                k = add_copy(&set.ns[i], &ctx, &r);
-        free(ctx.pm.pids);
-        free(ctx.pm.inos);
-        free(ctx.copy_ids);
-        mntns_set_done(&set);
-        if (k < 0) {
-                probe_result_done(&r);
-                return k;
-        }
-        *ret = r;
-        return 0;
 }
 
 bool probe_free(const probe_result *r)
@@ -401,4 +164,200 @@ char *probe_holders_line(const probe_result *r)
                 return NULL;
         }
         return buf;
+}
+
+int pm_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+        size_t c;
+        void *np;
+
+        if (n < *cap)
+                return 0;
+        c = *cap ? *cap * 2 : 16;
+        np = reallocarray(*p, c, size);
+        if (!np)
+                return -ENOMEM;
+        *p = np;
+        *cap = c;
+        return 0;
+}
+
+int pm_index_add(pm_index *ix, uint64_t num, const char *str, size_t val)
+{
+        if (pm_grow((void **)&ix->v, &ix->cap, ix->n, sizeof(pm_ent)) < 0)
+                return -ENOMEM;
+        ix->v[ix->n++] = (pm_ent){ .num = num, .str = str, .val = val };
+        return 0;
+}
+
+int pm_cmp_num(const pm_ent *e, const pm_key *k)
+{
+        return e->num < k->num ? -1 : e->num > k->num;
+}
+
+int pm_cmp_str(const pm_ent *e, const pm_key *k)
+{
+        int r = strncmp(e->str, k->s, k->len);
+
+        return r ? r : e->str[k->len] != '\0';
+}
+
+int pm_sort_num(const void *a, const void *b)
+{
+        const pm_ent *x = a, *y = b;
+
+        if (x->num != y->num)
+                return x->num < y->num ? -1 : 1;
+        return x->val < y->val ? -1 : x->val > y->val;
+}
+
+int pm_sort_str(const void *a, const void *b)
+{
+        const pm_ent *x = a, *y = b;
+        int r = strcmp(x->str, y->str);
+
+        return r ? r : (x->val < y->val ? -1 : x->val > y->val);
+}
+
+int pm_sort_size(const void *a, const void *b)
+{
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+void pm_sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+        if (n > 0) /* V may be NULL then, which qsort() must not be given */
+                qsort(v, n, size, cmp);
+}
+
+void pm_sort_unique(void *v, size_t *n, size_t size, int (*cmp)(const void *, const void *))
+{
+        char *p = v;
+        size_t u = 0;
+
+        pm_sort(v, *n, size, cmp);
+        for (size_t i = 0; i < *n; i++)
+                if (u == 0 || cmp(p + i * size, p + (u - 1) * size) != 0)
+                        memmove(p + u++ * size, p + i * size, size);
+        *n = u;
+}
+
+size_t pm_index_range(const pm_index *ix, int (*cmp)(const pm_ent *, const pm_key *),
+                      const pm_key *k, size_t *lo)
+{
+        size_t a = 0, b = ix->n, hi;
+
+        while (a < b) {
+                size_t mid = a + (b - a) / 2;
+                if (cmp(&ix->v[mid], k) < 0)
+                        a = mid + 1;
+                else
+                        b = mid;
+        }
+        for (hi = a; hi < ix->n && cmp(&ix->v[hi], k) == 0; hi++)
+                ;
+        *lo = a;
+        return hi;
+}
+
+static bool index_has(const pm_index *ix, int (*cmp)(const pm_ent *, const pm_key *),
+                      const pm_key *k)
+{
+        size_t lo;
+
+        return pm_index_range(ix, cmp, k, &lo) > lo;
+}
+
+void pm_tindex_done(pm_tindex *ti)
+{
+        free(ti->dev.v);
+        free(ti->upper.v);
+        free(ti->work.v);
+        free(ti->path.v);
+}
+
+int pm_tindex_build(const probe_target *t, size_t n, pm_tindex *ti)
+{
+        int k = 0;
+
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                if (t[i].devnum)
+                        k = pm_index_add(&ti->dev, t[i].devnum, NULL, i);
+                if (k >= 0 && t[i].upper)
+                        k = pm_index_add(&ti->upper, 0, t[i].upper, i);
+                if (k >= 0 && t[i].work)
+                        k = pm_index_add(&ti->work, 0, t[i].work, i);
+                if (k >= 0 && t[i].path && streq(t[i].path, "/"))
+                        ti->root_path = true;
+                else if (k >= 0 && t[i].path)
+                        k = pm_index_add(&ti->path, 0, t[i].path, i);
+        }
+        pm_sort(ti->dev.v, ti->dev.n, sizeof(pm_ent), pm_sort_num);
+        pm_sort(ti->upper.v, ti->upper.n, sizeof(pm_ent), pm_sort_str);
+        pm_sort(ti->work.v, ti->work.n, sizeof(pm_ent), pm_sort_str);
+        pm_sort(ti->path.v, ti->path.n, sizeof(pm_ent), pm_sort_str);
+        return k;
+}
+
+size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *ret_ix[3],
+                      size_t ret_lo[3], size_t ret_hi[3])
+{
+        const pm_index *by[2] = { &ti->upper, &ti->work };
+        const char *opt[2] = { "upperdir", "workdir" };
+        pm_key k = { .num = m->devnum };
+        size_t n = 0;
+
+        if (m->devnum) {
+                ret_ix[n] = &ti->dev;
+                ret_hi[n] = pm_index_range(&ti->dev, pm_cmp_num, &k, &ret_lo[n]);
+                n += ret_hi[n] > ret_lo[n];
+        }
+        if (!streq(m->fstype, "overlay"))
+                return n;
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *v = NULL;
+
+                if (by[i]->n == 0)
+                        continue;
+                /* the first value, as probe_scan() compared it */
+                v = option_next_value(m->fs_options, opt[i], NULL);
+                if (!v)
+                        continue;
+                k = (pm_key){ .s = v, .len = strlen(v) };
+                ret_ix[n] = by[i];
+                ret_hi[n] = pm_index_range(by[i], pm_cmp_str, &k, &ret_lo[n]);
+                n += ret_hi[n] > ret_lo[n];
+        }
+        return n;
+}
+
+static bool beneath_any(const pm_tindex *ti, const char *mountpoint)
+{
+        if (ti->root_path && mountpoint[0] == '/' && mountpoint[1] != '\0')
+                return true;
+        for (const char *p = mountpoint + 1; ti->path.n && (p = strchr(p, '/')); p++) {
+                pm_key k = { .s = mountpoint, .len = (size_t)(p - mountpoint) };
+                if (index_has(&ti->path, pm_cmp_str, &k))
+                        return true;
+        }
+        return false;
+}
+
+bool pm_keep_any(const ns_mount *m, void *userdata)
+{
+        const pm_index *ix[3];
+        size_t lo[3], hi[3];
+
+        return pm_copy_ranges(userdata, m, ix, lo, hi) > 0 || beneath_any(userdata, m->mountpoint);
+}
+
+bool pm_path_beneath(const char *path, const char *dir)
+{
+        size_t len = strlen(dir);
+
+        if (streq(dir, "/"))
+                return path[0] == '/' && path[1] != '\0';
+        return strncmp(path, dir, len) == 0 && path[len] == '/';
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe.h: who keeps a filesystem alive, in every mount namespace.
  *
  * Promises: probe_scan() reads each mount namespace's table once
@@ -7,7 +8,9 @@
  * inside the target (holder_inspect). In PID 1's namespace only processes
  * with references are listed: being in that namespace does not keep the
  * mount alive there; anywhere else it does, so every member is listed. What
- * could not be read is counted in n_unreadable, never fatal. */
+ * could not be read is counted in n_unreadable, never fatal.
+ * probe_scan_many() answers for many targets at the cost of about one:
+ * one pass over the namespaces and one over the processes, shared. */
 #pragma once
 
 #include <stdbool.h>
@@ -56,6 +59,17 @@ void probe_target_done(probe_target *t);
 
 /* Returns: 0 and *ret (free with probe_result_done), or -errno. */
 int probe_scan(const probe_target *t, probe_result *ret);
+
+/* RET[i] for each of the N TARGETS, each as probe_scan(&TARGETS[i]) gives
+ * it (copies, holders, min_mnt_id and n_unreadable alike), from one read
+ * of every namespace's table (from the smallest min_mnt_id of all) and
+ * one look at each process in a namespace holding a copy of any of them.
+ * One difference: a target whose min_mnt_id is later than another's may
+ * be shown nsfs pins its own scan would not have listed (pins made before
+ * its mount), never fewer. probe_scan() is probe_scan_many(T, 1, RET).
+ * Returns: 0 and RET[0..N) (free each with probe_result_done), or -errno
+ * with RET untouched; N = 0 does nothing and returns 0. */
+int probe_scan_many(const probe_target *targets, size_t n, probe_result *ret);
 void probe_result_done(probe_result *r);
 
 /* True when no copy of the target is mounted in any namespace: what

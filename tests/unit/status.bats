@@ -86,3 +86,68 @@ d = json.load(sys.stdin)
 assert [i["instance"] for i in d["instances"]] == ["web"], d
 '
 }
+
+@test "status of many instances names each holder on its own instance only" {
+    for i in $(seq -w 1 12); do
+        simple_instance "a$i"
+        oh -q mount "a$i"
+    done
+    hold_cwd "$T/state/a03/merged"
+    cwd_pid=$pid
+    sleep 300 3< "$T/state/a05/merged/hello.txt" &
+    fd_pid=$!
+    track_pid "$fd_pid"
+    # a slave namespace made now holds a copy of every instance
+    unshare --mount --propagation slave sh -c 'cd "$1" && exec sleep 300' sh "$T/state/a07/merged" &
+    slave_pid=$!
+    track_pid "$slave_pid"
+    wait_for_cwd "$slave_pid" "$T/state/a07/merged"
+    # a private one too, and it keeps a09 alive after a plain umount: a ghost
+    unshare --mount --propagation private sleep 300 &
+    ghost_pid=$!
+    track_pid "$ghost_pid"
+    wait_until test "$(readlink /proc/$ghost_pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)"
+    wait_until test "$(readlink /proc/$fd_pid/fd/3)" = "$T/state/a05/merged/hello.txt"
+    umount "$T/state/a09/merged"
+    run oh --json status
+    assert_success
+    echo "$output" | python3 -c '
+import json, sys
+cwd, fd, slave, ghost = (int(a) for a in sys.argv[1:])
+d = {i["instance"]: i for i in json.load(sys.stdin)["instances"]}
+assert sorted(d) == ["a%02d" % i for i in range(1, 13)], sorted(d)
+want = {"a03": {(cwd, True)}, "a05": {(fd, True)}, "a07": {(slave, False)}, "a09": {(ghost, False)}}
+for name, inst in d.items():
+    got = {(p["pid"], c["init"]) for c in inst["copies"] for p in c["processes"]}
+    assert got == want.get(name, set()), (name, got)
+    assert inst["mounted"] == (name != "a09"), name
+    # PID 1'"'"'s copy (but for a09), the slave'"'"'s (but for a09) and the private one'"'"'s
+    assert len(inst["copies"]) == (1 if name == "a09" else 3), (name, inst["copies"])
+refs = {p["pid"]: p["refs"] for c in d["a05"]["copies"] for p in c["processes"]}
+assert any(r.startswith("fd:3:") for r in refs[fd]), refs
+' "$cwd_pid" "$fd_pid" "$slave_pid" "$ghost_pid"
+}
+
+@test "status reads each process once, whatever the number of instances" {
+    command -v strace > /dev/null || skip "needs strace"
+    for i in $(seq -w 1 30); do
+        simple_instance "b$i"
+        oh -q mount "b$i"
+    done
+    for _ in $(seq 1 20); do
+        sleep 300 &
+        track_pid $!
+    done
+    hold_cwd "$T/state/b17/merged"
+    procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+    run strace -f -qq -e trace=openat,readlinkat -o "$T/trace" "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" --json status
+    assert_success
+    # One look at each process's memory maps (the holder twice), not one per
+    # instance; one read of each process's namespace link, not one per instance.
+    maps=$(grep -c ', "maps",' "$T/trace" || true)
+    links=$(grep -c 'ns/mnt",' "$T/trace" || true)
+    echo "processes: $procs, maps opened: $maps, ns links read: $links"
+    [ "$maps" -le $((procs + 10)) ]
+    [ "$links" -le $((2 * procs + 10)) ]
+}

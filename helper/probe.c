@@ -17,6 +17,7 @@
 #include "mounttab.h"
 #include "probe.h"
 #include "probe_internal.h"
+#include "text.h"
 #include "util.h"
 
 void probe_target_done(probe_target *t)
@@ -91,7 +92,9 @@ int probe_target_from_path(const char *path, probe_target *ret)
         /* The mount point and, for an overlay, its layers: copies of it in
          * other namespaces are then recognisable even after it is gone here. */
         sm = malloc(size);
-        if (sm && (stx.stx_mask & STATX_MNT_ID_UNIQUE) &&
+        /* mounttab knows whether statmount() may be called at all: a
+         * seccomp filter may kill rather than refuse it. */
+        if (sm && (stx.stx_mask & STATX_MNT_ID_UNIQUE) && mounttab_have_statmount() &&
             oh_statmount(stx.stx_mnt_id, 0,
                          OH_STATMOUNT_MNT_POINT | OH_STATMOUNT_FS_TYPE | OH_STATMOUNT_MNT_OPTS,
                          sm, size) == 0) {
@@ -145,20 +148,25 @@ bool probe_free(const probe_result *r)
 
 char *probe_holders_line(const probe_result *r)
 {
-        char *buf = NULL;
-        size_t len = 0;
+        char *buf = NULL, num[TEXT_GROUPED_MAX];
+        size_t len = 0, shown = 0;
         FILE *f = open_memstream(&buf, &len);
-        bool first = true;
 
         if (!f)
                 return NULL;
         for (size_t i = 0; i < r->n_copies; i++)
                 for (size_t j = 0; j < r->copies[i].n_processes; j++) {
                         const holder *h = &r->copies[i].processes[j];
-                        fprintf(f, "%s%d(%s)", first ? "" : " ", (int)h->pid,
+                        if (shown++ >= PROBE_LINE_HOLDERS_MAX)
+                                continue;
+                        fprintf(f, "%s%d(%s)", shown > 1 ? " " : "", (int)h->pid,
                                 h->unit ? h->unit : h->comm ? h->comm : "?");
-                        first = false;
                 }
+        /* The total stays exact, so a change among the ones left out still
+         * changes the line (--watch prints on change). */
+        if (shown > PROBE_LINE_HOLDERS_MAX)
+                fprintf(f, " and %s more (%zu in all)",
+                        text_grouped(shown - PROBE_LINE_HOLDERS_MAX, num), shown);
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;

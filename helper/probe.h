@@ -76,5 +76,7 @@ void probe_result_done(probe_result *r);
  * `probe --watch` waits for after an unmount. */
 bool probe_free(const probe_result *r);
 
-/* One line naming the holders: "35259(left4me-overlay) 1200(sleep)". */
+/* One line naming the holders: "35259(left4me-overlay) 1200(sleep)"; past
+ * PROBE_LINE_HOLDERS_MAX of them, "and 4,968 more (5,000 in all)". */
+#define PROBE_LINE_HOLDERS_MAX 32
 char *probe_holders_line(const probe_result *r);

@@ -393,3 +393,23 @@ time.sleep(300)
     assert_failure 3
     [ "$(json 'len([c for c in d["copies"] if not c["init"]]), sum(len(c["processes"]) for c in d["copies"])')" = "10 30" ]
 }
+
+# True when probe names N processes holding web.
+cwd_holders_are() {
+    local n
+    n=$(oh probe web --json | python3 -c 'import json, sys
+print(sum(len(c["processes"]) for c in json.load(sys.stdin)["copies"]))')
+    [ "$n" -eq "$1" ]
+}
+
+@test "--watch lines stay bounded with many holders, and keep the exact total" {
+    setup_web
+    for _ in $(seq 40); do
+        (cd "$(M)" && exec sleep 300) 3>&- &
+        track_pid $!
+    done
+    wait_until cwd_holders_are 40
+    run oh probe web --watch --timeout 0.2
+    assert_failure 3
+    assert_output --regexp "holders=\[[0-9]+\(sleep\)( [0-9]+\(sleep\)){31} and 8 more \(40 in all\)\]"
+}

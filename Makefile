@@ -116,6 +116,7 @@ bench: deps
 	bench/run.sh $(BIN)
 	bench/probe.sh $(BIN)
 	bench/probe-walk.sh $(BIN)
+	bench/status.sh $(BIN)
 	bench/stop-time.sh $(BIN)
 
 lint: all

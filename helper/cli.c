@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli.c: see cli.h. */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -120,6 +121,10 @@ static int apply_option(int c, const char *value, const char *typed, const verb_
 
         if (verb && (option_needs(c) & ~verb->options))
                 return cli_usage_error(vname, "%s does not take --%s", vname, option_name(c));
+        /* Before the verb, a verb's own option is kept until the verb is
+         * known, then checked the same way (cli_parse). */
+        if (!verb && option_needs(c) && !a->early_option)
+                a->early_option = c;
         switch (c) {
         case ARG_CONFIG_DIR:
                 return set_dir(&a->config_dir, vname, "--config-dir", value);
@@ -174,8 +179,9 @@ static int option_loop(int argc, char **argv, const char *shortopts, const verb_
         while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
                 const char *typed = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
                 char short_opt[3] = { '-', (char)optopt, '\0' };
-                /* a bad short option may sit inside a cluster ("-qx") */
-                if (c == '?' && optopt)
+                /* A bad short option may sit inside a cluster ("-qx"); for a
+                 * long one given a value it takes none, optopt is its code. */
+                if (c == '?' && optopt > 0 && optopt < 0x80 && isalnum(optopt))
                         typed = short_opt;
                 r = apply_option(c, optarg, typed, verb, help, a);
                 if (r != 0)
@@ -237,6 +243,9 @@ int cli_parse(int argc, char **argv, const verb_spec *verbs, size_t n_verbs,
                         verb = &verbs[i];
         if (!verb)
                 return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+        if (a->early_option && (option_needs(a->early_option) & ~verb->options))
+                return cli_usage_error(verb->name, "%s does not take --%s", verb->name,
+                                       option_name(a->early_option));
         argc -= optind;
         argv += optind;
         r = option_loop(argc, argv, ":qvh", verb, help, a);

@@ -27,6 +27,7 @@ typedef struct cli_args {
         bool watch;
         double interval;
         double timeout;
+        int early_option;   /* a verb's own option seen before the verb */
         char **args;        /* the verb's operands (into argv) */
         size_t n_args;
 } cli_args;

@@ -33,6 +33,9 @@ static int resolve_target(const cli_args *args, const char *input, const char *a
                         return status;
                 }
         }
+        if (!absolute)
+                return log_error("probe: cannot resolve the relative path '%s': the current "
+                                 "directory could not be read", input), EXIT_FAILED;
         int r = probe_target_from_path(absolute, ret);
         if (r == -ENOENT) {
                 log_error("probe: '%s' is neither a configured instance (no %s/%s.conf) nor an "
@@ -102,10 +105,10 @@ int verb_probe(const cli_args *args)
         if (k < 0)
                 return log_error_errno(k, "dropping capabilities failed: %m"), EXIT_FAILED;
         /* A relative path means relative to where we were started: setns()
-         * below moves our cwd to the new namespace's root. */
+         * below moves our cwd to the new namespace's root. A cwd that cannot
+         * be read (deleted with the overlay it was in) matters only if
+         * INPUT turns out to be a path, not an instance. */
         absolute = cli_absolute(input);
-        if (!absolute)
-                return log_error_errno(-errno, "probe: resolving %s failed: %m", input), EXIT_FAILED;
         /* "mounted" means mounted in PID 1's namespace; unprivileged, we
          * answer for our own and the scan says what it could not see. */
         if (ns_enter_pid1_mnt() < 0)

@@ -19,9 +19,15 @@ static void print_human(const inst_status *s)
         _cleanup_free_ char *who = NULL;
 
         printf("%s: %s\n", cfg->instance,
-               !m ? "not mounted" : s->ours ? "mounted" : "something else is mounted on Merged");
+               s->lookup_error ? "unknown (Merged cannot be looked at)"
+               : !m            ? "not mounted"
+               : s->ours       ? "mounted"
+                               : "something else is mounted on Merged");
         if (m)
                 printf("  mount:  %s %s (%s)\n", m->fstype, m->source, m->fs_options);
+        else if (s->lookup_error)
+                printf("  mount:  unknown: looking at %s failed: %s\n", cfg->merged,
+                       strerror(-s->lookup_error));
         for (size_t i = 0; i < cfg->n_lowers; i++)
                 printf("  %s %s\n", i == 0 ? "lower: " : "       ", cfg->lowers[i]);
         printf("  upper:  %s\n  work:   %s\n  merged: %s\n", cfg->upper, cfg->work, cfg->merged);
@@ -65,32 +71,59 @@ static void print_json(const inst_status *s)
                 fputc('}', stdout);
         } else
                 fputs("null", stdout);
+        if (s->lookup_error)
+                json_kv_string(stdout, false, "mount_error", strerror(-s->lookup_error));
         fputc('}', stdout);
+}
+
+/* An instance status could not show: JSON still gets an entry for it. */
+static void print_json_failed(const inst_status *s)
+{
+        const inst_failure *f = &s->failure;
+
+        fputc('{', stdout);
+        json_kv_string(stdout, true, "instance", s->name);
+        json_kv_string(stdout, false, "error", f->detail ? f->detail : strerror(-f->error));
+        fputc('}', stdout);
+}
+
+/* Returns: the exit status for a failure of an instance status shows. An
+ * instance it found by itself (a record or a mount left after its config
+ * was removed) is a failure to report, not bad usage. */
+static int failed_status(const inst_status *s, bool named)
+{
+        int status = report_exit_status(s->failure.error < 0 ? s->failure.error : -EINVAL,
+                                        &s->failure);
+
+        log_set_instance(s->name);
+        report_failure("status", s->name, &s->failure);
+        return status == EXIT_USAGE && !named && s->failure.error == -ENOENT ? EXIT_FAILED : status;
 }
 
 /* Returns: the worst exit status of the instances shown. */
 static int print_all(const cli_args *args, inst_status *st, size_t n)
 {
-        bool printed = false;
+        bool printed = false, named = args->n_args > 0;
         int worst = EXIT_OK;
 
         if (args->json)
                 fputs("{\"instances\":[", stdout);
         for (size_t i = 0; i < n; i++) {
-                if (st[i].failure.step != STEP_NONE) {
-                        int status = report_exit_status(-EINVAL, &st[i].failure);
-                        log_set_instance(st[i].name);
-                        report_failure("status", st[i].name, &st[i].failure);
+                bool failed = st[i].failure.step != STEP_NONE;
+                if (failed) {
+                        int status = failed_status(&st[i], named);
                         worst = status > worst ? status : worst;
-                        continue;
                 }
                 if (args->json) {
                         if (printed)
                                 fputc(',', stdout);
-                        print_json(&st[i]);
-                } else
+                        if (failed)
+                                print_json_failed(&st[i]);
+                        else
+                                print_json(&st[i]);
+                        printed = true;
+                } else if (!failed)
                         print_human(&st[i]);
-                printed = true;
         }
         if (args->json)
                 fputs("]}\n", stdout);

@@ -84,6 +84,8 @@ static int take_lock(const engine_env *env, inst_run *run, inst_failure *f)
         return r;
 }
 
+const inst_kind *const engine_kinds[] = { &overlay_kind, NULL };
+
 const inst_kind *engine_kind_of(const overlay_config *cfg)
 {
         (void)cfg; /* one kind today: [Overlay] */
@@ -147,6 +149,10 @@ int engine_probe_target(const engine_env *env, const char *name, probe_target *r
         }
         if (r >= 0)
                 r = engine_kind_of(s.cfg)->status_target(env, &s, ret);
+        if (r < 0 && s.failure.step != STEP_NONE) {
+                *f = s.failure;
+                s.failure = (inst_failure){ 0 };
+        }
         inst_status_done(&s);
         return r;
 }

@@ -5,8 +5,6 @@
 
 #include "engine.h"
 #include "kind.h"
-#include "mountsrc.h"
-#include "overlay.h"
 #include "state.h"
 #include "strv.h"
 #include "util.h"
@@ -47,11 +45,16 @@ int engine_list_instances(const engine_env *env, char ***ret)
 
         r = list_configs(env->config_dir, &names);
         /* Mounted template instances (game@3 from game@.conf) have no file
-         * of their own: the mount source and the records name them. */
-        if (r >= 0 && mountsrc_list("overlay", OVERLAY_SOURCE_PREFIX, &more) >= 0)
+         * of their own: the kinds' mounts and the records name them. */
+        for (const inst_kind *const *k = engine_kinds; r >= 0 && *k; k++)
+                r = (*k)->list_mounted(&more);
+        if (r >= 0)
                 r = add_all(&names, TAKE_PTR(more));
-        if (r >= 0 && state_list(env->runtime_dir, &more) >= 0)
+        if (r >= 0)
+                r = state_list(env->runtime_dir, &more);
+        if (r >= 0)
                 r = add_all(&names, TAKE_PTR(more));
+        strv_free(more);
         if (r >= 0 && !names)
                 r = strv_new_empty(&names);
         if (r < 0) {

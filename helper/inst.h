@@ -100,6 +100,7 @@ typedef struct inst_status {
         struct mount_entry *mount; /* what sits on Merged in PID 1's namespace, or NULL */
         bool ours;              /* that mount is this instance's overlay */
         bool same_layers;       /* ...with exactly the configured layers */
+        int lookup_error;       /* looking at Merged failed (-errno): mount unknown */
         probe_result copies;
 } inst_status;
 

@@ -20,9 +20,15 @@ typedef struct inst_kind {
         /* Fills S's mount facts and the probe target its copies are found
          * by (the engine scans for every instance at once). */
         int (*status_target)(const engine_env *env, inst_status *s, probe_target *ret);
+        /* Appends to *NAMES every instance of this kind mounted in this
+         * namespace (status lists them: template instances have no file). */
+        int (*list_mounted)(char ***names);
 } inst_kind;
 
 extern const inst_kind overlay_kind;
+
+/* Every kind, NULL-terminated. */
+extern const inst_kind *const engine_kinds[];
 
 /* Returns: the kind CFG's instance is of. */
 const inst_kind *engine_kind_of(const overlay_config *cfg);

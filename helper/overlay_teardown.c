@@ -72,7 +72,8 @@ static int wait_or_busy(const inst_run *run, probe_result *held, inst_step step,
                 /* systemd runs ExecStopPost= once the main process is gone:
                  * a child that ignores SIGTERM outlives it even under
                  * KillMode=control-group, until the final SIGKILL. */
-                inst_fail(f, STEP_OWN_UNIT, -EBUSY, NULL, cfg->merged, NULL);
+                inst_fail(f, STEP_OWN_UNIT, -EBUSY, step == STEP_GHOST ? "ghost" : NULL,
+                          cfg->merged, NULL);
                 f->pid = own->pid;
                 f->comm = own->comm ? strdup(own->comm) : NULL;
                 f->unit = TAKE_PTR(unit);

@@ -58,7 +58,7 @@ static const char *or_q(const char *s)
 
 static void report_own_unit(const char *action, const char *name, const inst_failure *f)
 {
-        log_error_id(MSGID_BUSY, "%s %s: PID %d (%s) still holds it and runs in this very unit "
+        log_error_id(f->what ? MSGID_GHOST : MSGID_BUSY, "%s %s: PID %d (%s) still holds it and runs in this very unit "
                      "%s, which systemd %s; not waiting for it. Fix the unit: %s"
                      "mount the overlay from overlay-helper@%s.service ordered after the service",
                      action, name, (int)f->pid, or_q(f->comm), or_q(f->unit),
@@ -137,7 +137,8 @@ static bool report_simple(const char *name, const inst_failure *f)
                 log_error_errno(e, "dropping capabilities failed: %m");
                 return true;
         case STEP_SETNS:
-                log_error_errno(e, "setns() into PID 1's mount namespace (%s) failed: %m", path);
+                log_error_errno(e, "setns() into PID 1's mount namespace (%s) failed: %m%s", path,
+                                e == -EPERM ? " (needs CAP_SYS_ADMIN and CAP_SYS_CHROOT)" : "");
                 return true;
         case STEP_CHDIR:
                 log_error_errno(e, "chdir(\"%s\") failed: %m", path);
@@ -213,7 +214,8 @@ void report_failure(const char *action, const char *name, const inst_failure *f)
                 report_held(name, cfg, f);
                 break;
         case STEP_OWN_UNIT:
-                report_own_unit("target is busy: cannot unmount", name, f);
+                report_own_unit(f->what ? "ghost: a copy survives the unmount of"
+                                        : "target is busy: cannot unmount", name, f);
                 break;
         case STEP_MKDIR:
                 log_error_errno(e, "making %s dir %s failed: %m%s", f->what, path,

@@ -55,6 +55,7 @@ int state_mount_write(const char *runtime_dir, const char *instance, uint64_t mn
         if (fd < 0)
                 return negative_errno();
         len = snprintf(line, sizeof line, "%llu\n", (unsigned long long)mnt_id);
+        errno = EIO; /* what a short write() means */
         if (write(fd, line, (size_t)len) != len || rename(tmp, path) < 0) {
                 r = errno ? negative_errno() : -EIO;
                 (void)unlink(tmp);

@@ -119,3 +119,18 @@ load helpers
     assert_failure 1
     assert_output --partial "writing to standard output failed: No space left on device"
 }
+
+@test "a verb's own option given before the verb is checked against it" {
+    run oh --wait 5 status
+    assert_failure 2
+    assert_output --partial "status does not take --wait"
+    run oh --watch mount web
+    assert_failure 2
+    assert_output --partial "mount does not take --watch"
+}
+
+@test "a value given to an option that takes none is named as typed" {
+    run oh status --json=1
+    assert_failure 2
+    assert_output --partial "'--json=1'"
+}

@@ -151,3 +151,52 @@ assert any(r.startswith("fd:3:") for r in refs[fd]), refs
     [ "$maps" -le $((procs + 10)) ]
     [ "$links" -le $((2 * procs + 10)) ]
 }
+
+@test "status --json keeps an entry, with the error, for an instance it cannot show" {
+    simple_instance good
+    printf '[Overlay]\nLower=relative\n' | write_conf bad
+    run oh --json status
+    assert_failure 2
+    echo "$output" | grep '^{' | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+got = {i["instance"]: i.get("error") for i in d["instances"]}
+assert list(got) == ["bad", "good"], got
+assert "bad.conf:2" in got["bad"] and got["good"] is None, got
+'
+}
+
+@test "an instance found only by its mount, its config gone, is a failure (1), not usage (2)" {
+    simple_instance web
+    oh mount web
+    mv "$T/etc/web.conf" "$T/web.conf.away"
+    run oh status
+    assert_failure 1
+    assert_output --partial "web"
+    mv "$T/web.conf.away" "$T/etc/web.conf"
+    oh umount web
+}
+
+@test "an instance whose Merged cannot be looked at is still probed and shown" {
+    ln -s loop "$T/loop"
+    printf '[Overlay]\nLower=%s\nMerged=%s\n' "$T/lower" "$T/loop/merged" | write_conf web
+    run oh probe web
+    assert_success
+    refute_output --partial "Success"
+    run oh status web
+    assert_success
+    assert_output --partial "web: unknown (Merged cannot be looked at)"
+    assert_output --partial "Too many levels of symbolic links"
+}
+
+@test "probe of an instance works from a cwd that was deleted" {
+    simple_instance web
+    oh mount web
+    mkdir "$T/gone"
+    cd "$T/gone"
+    rmdir "$T/gone"
+    run oh probe web
+    assert_failure 3
+    refute_output --partial "resolv"
+    oh umount web
+}

@@ -8,8 +8,9 @@
 #pragma once
 
 enum caps_set {
-        CAPS_CHANGE, /* mount, umount, purge: mount, setns, chown, remove */
-        CAPS_READ,   /* status, probe: read other processes' /proc entries, setns */
+        CAPS_CHANGE, /* mount, umount, purge: mount, setns, chown, remove; and probe,
+                      * whose kernel in-use check makes and cleans overlayfs's dirs */
+        CAPS_READ,   /* status: read other processes' /proc entries, setns */
 };
 
 /* Returns: 0 or -errno. */

@@ -52,16 +52,39 @@ static char *watch_line(const probe_result *r)
         _cleanup_free_ char *holders = probe_holders_line(r);
         char *s = NULL;
 
-        if (asprintf(&s, "mounted=%s copies=%zu holders=[%s]", r->mounted ? "Y" : "N",
-                     r->n_copies, holders ? holders : "") < 0)
+        if (asprintf(&s, "mounted=%s copies=%zu holders=[%s]%s", r->mounted ? "Y" : "N",
+                     r->n_copies, holders ? holders : "",
+                     r->kernel_in_use && !r->n_copies ? " kernel=in-use" : "") < 0)
                 return NULL;
         return s;
+}
+
+/* "free" needs the kernel's word where it has one: for an instance, when
+ * the scan found no copy, ask whether a superblock still uses its Upper or
+ * Work. At most once a second: a busy check costs a kernel log line. */
+static void ask_kernel(const cli_args *args, const probe_target *t, probe_result *r,
+                       double *last_asked)
+{
+        const engine_env env = verb_engine_env(args);
+        int k;
+
+        if (!t->instance || r->n_copies > 0 || (last_asked && now_sec() - *last_asked < 1.0))
+                return;
+        k = engine_kernel_in_use(&env, t->instance);
+        if (last_asked)
+                *last_asked = now_sec();
+        r->kernel_asked = k >= 0;
+        r->kernel_in_use = k > 0;
+        if (k < 0)
+                log_debug("probe: cannot ask the kernel whether %s's Upper is in use: %s",
+                          t->instance, strerror(-k));
 }
 
 static int probe_watch(const cli_args *args, const probe_target *t)
 {
         _cleanup_free_ char *last = NULL;
         double start = now_sec(), interval = args->interval, timeout = args->timeout;
+        double asked = 0;
 
         for (;;) {
                 probe_result r;
@@ -69,6 +92,7 @@ static int probe_watch(const cli_args *args, const probe_target *t)
                 if (k < 0)
                         return log_error_errno(k, "probe: scanning mount namespaces failed: %m"),
                                EXIT_FAILED;
+                ask_kernel(args, t, &r, &asked);
                 char *line = watch_line(&r);
                 bool is_free = probe_free(&r);
                 if (line && (!last || !streq(line, last))) {
@@ -101,7 +125,10 @@ int verb_probe(const cli_args *args)
         probe_result r;
         int k;
 
-        k = caps_drop(CAPS_READ);
+        /* The kernel's in-use check of an instance's Upper and Work makes
+         * (and takes away again) a superblock on them: overlayfs creates and
+         * cleans its work and index dirs with our credentials. */
+        k = caps_drop(CAPS_CHANGE);
         if (k < 0)
                 return log_error_errno(k, "dropping capabilities failed: %m"), EXIT_FAILED;
         /* A relative path means relative to where we were started: setns()
@@ -127,6 +154,7 @@ int verb_probe(const cli_args *args)
                 probe_target_done(&t);
                 return log_error_errno(k, "probe: scanning mount namespaces failed: %m"), EXIT_FAILED;
         }
+        ask_kernel(args, &t, &r, NULL);
         if (args->json)
                 probe_print_json(stdout, &t, &r, -1);
         else

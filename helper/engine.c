@@ -156,3 +156,17 @@ int engine_probe_target(const engine_env *env, const char *name, probe_target *r
         inst_status_done(&s);
         return r;
 }
+
+int engine_kernel_in_use(const engine_env *env, const char *name)
+{
+        _cleanup_free_ char *error = NULL;
+        overlay_config *cfg = NULL;
+        int r;
+
+        r = config_load(env->config_dir, env->state_dir, name, &cfg, &error);
+        if (r < 0)
+                return r;
+        r = engine_kind_of(cfg)->kernel_in_use(cfg);
+        config_free(cfg);
+        return r;
+}

@@ -40,6 +40,12 @@ int engine_list_instances(const engine_env *env, char ***ret);
  * for a scan that failed as a whole. */
 int engine_status(const engine_env *env, char *const *names, size_t n, inst_status *ret);
 
+/* Asks the kernel whether instance NAME's storage is still used by a live
+ * superblock anywhere (for an overlay: an index=on check of Upper and Work,
+ * which writes nothing that stays). Call it on events, not in a loop.
+ * Returns: 1 in use, 0 not, -errno when the answer is unknown. */
+int engine_kernel_in_use(const engine_env *env, const char *name);
+
 /* Probe's TARGET when it names an instance: its Merged, its layers and the
  * superblock mounted there, bounded by the mount the helper recorded.
  * Returns: 0 and *ret, -ENOENT when NAME has no config, -EINVAL with *f

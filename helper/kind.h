@@ -23,6 +23,9 @@ typedef struct inst_kind {
         /* Appends to *NAMES every instance of this kind mounted in this
          * namespace (status lists them: template instances have no file). */
         int (*list_mounted)(char ***names);
+        /* The kernel's own answer: is the instance's storage still used by
+         * a live superblock anywhere? Returns: 1 yes, 0 no, -errno unknown. */
+        int (*kernel_in_use)(const overlay_config *cfg);
 } inst_kind;
 
 extern const inst_kind overlay_kind;

@@ -23,6 +23,11 @@ int ovl_probe_target(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_i
  * Returns: 0 and *ret, or -errno. */
 int ovl_scan(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id, probe_result *ret);
 
+/* The kernel's answer (overlay_in_use) for CFG's Upper and Work: an Upper
+ * that does not exist is in use by nothing; without Work it is unknown.
+ * Returns: 1 in use, 0 free, -errno when the kernel's answer is unknown. */
+int ovl_kernel_in_use(const overlay_config *cfg);
+
 int ovl_mount(inst_run *run, inst_failure *f);
 int ovl_umount(inst_run *run, inst_failure *f);
 int ovl_purge(inst_run *run, inst_failure *f);

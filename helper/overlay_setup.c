@@ -2,7 +2,9 @@
 /* overlay_setup.c: the overlay kind's mount: refuse what would share a live
  * Upper, make the dirs, mount, and undo exactly what it made on failure. */
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "kind_overlay.h"
 #include "safedir.h"
@@ -124,7 +126,8 @@ static int fail_live(inst_failure *f, inst_step step, const overlay_config *cfg,
 }
 
 /* Two live overlays on one Upper dir corrupt it silently (the kernel only
- * warns "upperdir is in-use"): refuse while any copy lives anywhere. */
+ * warns "upperdir is in-use"): refuse while any copy lives anywhere. The
+ * kernel decides; the scan names what it can. */
 static int refuse_live_copies(const inst_run *run, inst_failure *f)
 {
         const overlay_config *cfg = run->cfg;
@@ -132,9 +135,20 @@ static int refuse_live_copies(const inst_run *run, inst_failure *f)
         uint64_t recorded = 0;
         bool have_record;
         probe_result live;
-        int r;
+        int r, in_use = ovl_kernel_in_use(cfg);
 
-        /* Every live overlay on this Work dir keeps overlayfs's Work/work in
+        if (in_use == 0)
+                return 0;
+        if (in_use > 0) {
+                r = ovl_scan(cfg, 0, 0, &live);
+                if (r < 0)
+                        return inst_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
+                /* KERNEL: the verdict is the kernel's, whatever was found */
+                r = fail_live(f, STEP_LIVE_COPY, cfg, &live);
+                f->what = "kernel";
+                return r;
+        }
+        /* The kernel cannot be asked here: every live overlay on this Work dir keeps overlayfs's Work/work in
          * it, and umount removes that only once no copy is left anywhere; so
          * without it (and without a record) there is nothing to find, and
          * the scan of every namespace's table stays off the common path. */
@@ -193,6 +207,32 @@ static int check_already_mounted(const inst_run *run, const mount_entry *m, inst
         return 0;
 }
 
+/* When overlayfs cannot make its work dir (Upper's filesystem out of space
+ * or inodes, no tmpfile or xattr support), it mounts read-only and only
+ * says so in the kernel log: a read-write instance would then fail its
+ * service's first write, so undo the mount and say why. */
+static int refuse_readonly_fallback(const overlay_config *cfg, inst_failure *f)
+{
+        _cleanup_close_ int fd = open(cfg->merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct statvfs sv;
+        int r;
+
+        if (cfg->mount_attr & MOUNT_ATTR_RDONLY)
+                return 0;
+        if (fd < 0 || fstatvfs(fd, &sv) < 0)
+                return inst_fail(f, STEP_MOUNT, negative_errno(), NULL, cfg->merged, NULL);
+        if (!(sv.f_flag & ST_RDONLY))
+                return 0;
+        close(TAKE_FD(fd)); /* an fd on the mount keeps it busy */
+        r = overlay_umount(cfg->merged);
+        if (r < 0)
+                return inst_fail(f, STEP_UMOUNT, r, NULL, cfg->merged, NULL);
+        return inst_fail(f, STEP_MOUNT, -EROFS, NULL, cfg->merged,
+                         "the kernel fell back to a read-only overlay: it could not set up Work "
+                         "(is Upper's filesystem out of space or inodes? 'dmesg' names the reason); "
+                         "unmounted it again");
+}
+
 static int mount_fresh(const inst_run *run, inst_failure *f)
 {
         const overlay_config *cfg = run->cfg;
@@ -202,11 +242,16 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         int r;
 
         r = make_dirs(run, &d, f);
+        /* after make_dirs: the kernel's check needs Upper and Work to exist */
+        if (r >= 0)
+                r = refuse_live_copies(run, f);
         if (r >= 0) {
                 r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
                 if (r < 0)
                         inst_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
         }
+        if (r >= 0)
+                r = refuse_readonly_fallback(cfg, f);
         for (int i = 0; i < _DIR_MAX; i++)
                 closep(&d.fd[i]);
         if (r < 0)
@@ -229,9 +274,7 @@ int ovl_mount(inst_run *run, inst_failure *f)
                         inst_emit(run, IEV_ALREADY_MOUNTED, NULL, run->cfg->merged);
                 return r;
         }
-        r = refuse_live_copies(run, f);
-        if (r >= 0)
-                r = check_lowers(run->cfg, f);
+        r = check_lowers(run->cfg, f);
         if (r >= 0)
                 r = mount_fresh(run, f);
         if (r < 0)

@@ -2,6 +2,7 @@
 /* overlay_target.c: how the overlay kind hands its layers to overlay.c and
  * recognises copies of its mount (kind_overlay.h). */
 #include "kind_overlay.h"
+#include "safedir.h"
 #include "util.h"
 
 overlay_spec ovl_spec(const overlay_config *cfg)
@@ -51,4 +52,22 @@ int ovl_scan(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id, probe
         r = probe_scan(&t, ret);
         probe_target_done(&t);
         return r;
+}
+
+int ovl_kernel_in_use(const overlay_config *cfg)
+{
+        _cleanup_close_ int upper_fd = safe_open_dir(cfg->upper);
+        _cleanup_close_ int work_fd = -EBADF;
+        overlay_spec spec = ovl_spec(cfg);
+
+        if (upper_fd == -ENOENT)
+                return 0;
+        if (upper_fd < 0)
+                return upper_fd;
+        /* overlayfs needs a Work to make the check on; without one the
+         * answer is unknown, not "free" (Upper may be in use). */
+        work_fd = safe_open_dir(cfg->work);
+        if (work_fd < 0)
+                return work_fd;
+        return overlay_in_use(&spec, upper_fd, work_fd);
 }

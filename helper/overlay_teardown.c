@@ -106,14 +106,23 @@ static int confirm_no_ghost(const inst_run *run, dev_t devnum, uint64_t min_mnt_
 {
         for (;;) {
                 probe_result ghosts;
-                int r = ovl_scan(run->cfg, devnum, min_mnt_id, &ghosts);
+                /* The kernel's answer first: when no superblock uses Upper or
+                 * Work any more there is nobody to name, and no scan. */
+                int in_use = ovl_kernel_in_use(run->cfg);
+                int r;
 
+                if (in_use == 0)
+                        return 0;
+                r = ovl_scan(run->cfg, devnum, in_use > 0 ? 0 : min_mnt_id, &ghosts);
                 if (r < 0)
                         return inst_fail(f, STEP_SCAN, r, "copies of", run->cfg->merged, NULL);
-                if (ghosts.n_copies == 0) {
+                /* Unknown to the kernel, the scan is all there is. */
+                if (ghosts.n_copies == 0 && in_use < 0) {
                         probe_result_done(&ghosts);
                         return 0;
                 }
+                ghosts.kernel_asked = in_use >= 0;
+                ghosts.kernel_in_use = in_use > 0;
                 r = wait_or_busy(run, &ghosts, STEP_GHOST, f);
                 if (r < 0)
                         return r;

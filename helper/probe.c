@@ -143,7 +143,7 @@ void probe_result_done(probe_result *r)
 
 bool probe_free(const probe_result *r)
 {
-        return r->n_copies == 0;
+        return r->n_copies == 0 && !r->kernel_in_use;
 }
 
 char *probe_holders_line(const probe_result *r)

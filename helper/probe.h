@@ -47,6 +47,11 @@ typedef struct probe_result {
         size_t n_copies;
         size_t n_holders;   /* processes with references, or in a non-init copy */
         unsigned n_unreadable;
+        /* Set by a caller that asked the kernel (overlay_in_use): whether a
+         * live overlay superblock uses the target's Upper or Work, which
+         * the kernel knows even where no scan can see. */
+        bool kernel_asked;
+        bool kernel_in_use;
         bool mounted;       /* a copy sits in PID 1's namespace */
 } probe_result;
 

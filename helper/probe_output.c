@@ -80,6 +80,8 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         json_kv_string(f, false, "instance", t->instance);
         json_kv_bool(f, false, "mounted", r->mounted);
         json_kv_bool(f, false, "free", probe_free(r));
+        fputs(",\"kernel_in_use\":", f);
+        fputs(!r->kernel_asked ? "null" : r->kernel_in_use ? "true" : "false", f);
         json_kv_u64(f, false, "holders", r->n_holders);
         json_kv_u64(f, false, "unreadable", r->n_unreadable);
         fputs(",\"copies\":", f);
@@ -97,8 +99,15 @@ char *probe_verdict(const probe_result *r)
                 for (char **p = r->copies[i].submounts; p && *p; p++)
                         submounts++;
         }
+        if (r->n_copies == 0 && r->kernel_in_use)
+                return strdup("busy: the kernel reports Upper or Work in use by a live overlay "
+                              "this scan cannot see (check for a nested overlay whose lower is "
+                              "inside the target, a lazily detached mount, a loop device or an "
+                              "fd in flight, and 'dmesg' for overlayfs messages)");
         if (r->n_copies == 0)
-                return strdup("free: not mounted in any mount namespace");
+                return strdup(r->kernel_asked ? "free: not mounted in any mount namespace, and the "
+                                                "kernel reports Upper and Work unused"
+                                              : "free: not mounted in any mount namespace");
         if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts)
                 return strdup("mounted in PID 1's namespace only; no process or mount holds it "
                               "(an unmount would succeed)");

@@ -51,6 +51,11 @@ void report_event(const inst_event *ev, void *userdata)
         }
 }
 
+#define UNSEEN_HOLDER                                                                   \
+        "the kernel reports its Upper or Work in use by a live overlay this scan cannot see "   \
+        "(a nested overlay whose lower is inside it, a lazily detached mount, a loop device, "   \
+        "an fd in flight)"
+
 static const char *or_q(const char *s)
 {
         return s ? s : "?";
@@ -75,10 +80,11 @@ static void report_held(const char *name, const overlay_config *cfg, const inst_
 
         switch (f->step) {
         case STEP_LIVE_COPY:
-                log_error_id(MSGID_GHOST, "refusing to mount %s: its Upper %s or Work %s is in use by "
+                log_error_id(MSGID_GHOST, "refusing to mount %s: %s Upper %s or Work %s is in use by "
                              "a live overlay: %s. Unmount it (or end its namespace) first; "
                              "'overlay-helper probe %s' shows the details",
-                             name, cfg->upper, cfg->work, or_q(who), name);
+                             name, f->what ? "the kernel reports its" : "its", cfg->upper, cfg->work,
+                             who && *who ? who : UNSEEN_HOLDER, name);
                 break;
         case STEP_OTHER_SB:
                 log_error_id(MSGID_GHOST, "%s is mounted on %s, but another overlay on the same "
@@ -92,7 +98,8 @@ static void report_held(const char *name, const overlay_config *cfg, const inst_
                              f->step == STEP_GHOST ? "ghost: a copy survives the unmount of"
                                                    : "target is busy: cannot unmount",
                              name, merged,
-                             who && *who ? "holders: " : "held by something this scan cannot see",
+                             who && *who ? "holders: " : f->holders.kernel_in_use ? UNSEEN_HOLDER
+                                                        : "held by something this scan cannot see",
                              who ? who : "", name);
         }
 }

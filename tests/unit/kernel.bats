@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The kernel decides whether Upper and Work are still in use (an index=on
+# superblock made on them, never attached, fails with EBUSY while any live
+# overlay uses them): shapes that no mount table or process scan shows.
+
+load helpers
+
+M() { echo "$T/state/web/merged"; }
+
+# Upper's root xattrs and Work's entries, as a check must leave them.
+traces() {
+    python3 -c 'import os, sys
+print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
+        "$T/state/web/upper" "$T/state/web/work"
+}
+
+@test "kernel: a free instance is free, and the check leaves no trace" {
+    simple_instance web
+    oh mount web
+    oh umount web
+    before=$(traces)
+    run oh probe web --json
+    assert_success
+    assert_output --partial '"kernel_in_use":false'
+    [ "$(traces)" = "$before" ]
+    [ ! -e "$T/state/web/work/work" ] && [ ! -e "$T/state/web/work/index" ]
+    # a fresh Upper, never mounted: the check's origin xattr is taken away
+    rm -rf "$T/state/web"
+    mkdir -p "$T/state/web/upper" "$T/state/web/work"
+    run oh probe web --json
+    assert_success
+    assert_output --partial '"kernel_in_use":false'
+    [ "$(traces)" = "[] []" ]
+    run oh mount web
+    assert_success
+}
+
+@test "kernel: another overlay on the same Upper through an alias path refuses mount" {
+    simple_instance web
+    oh mount web
+    oh umount web
+    mkdir -p "$T/alias" "$T/other"
+    mount --bind "$T/state" "$T/alias"
+    mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/alias/web/upper,workdir=$T/alias/web/work" "$T/other"
+    run oh mount web
+    assert_failure 3
+    assert_output --partial "the kernel reports its Upper"
+    refute_mounted "$(M)"
+    run oh probe web
+    assert_failure 3
+    umount "$T/other"
+    umount "$T/alias"
+    run oh mount web
+    assert_success
+}
+
+@test "kernel: another instance on the same Upper with its own Work refuses mount" {
+    simple_instance web
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\nMerged=%s\n' "$T/lower" \
+        "$T/state/web/upper" "$T/state/twin-work" "$T/state/twin" | write_conf twin
+    oh mount twin
+    run oh mount web
+    assert_failure 3
+    assert_output --partial "in use by a live overlay"
+    refute_mounted "$(M)"
+    oh umount twin
+    run oh mount web
+    assert_success
+}
+
+@test "kernel: a nested overlay's hidden clone keeps the instance alive: umount exits 3, Work untouched" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
+    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "the kernel reports its Upper or Work in use by a live overlay this scan cannot see"
+    [ -e "$T/state/web/work/work" ]
+    run oh mount web
+    assert_failure 3
+    refute_mounted "$(M)"
+    run oh probe web
+    assert_failure 3
+    assert_output --partial "busy: the kernel reports Upper or Work in use"
+    run oh purge web
+    assert_failure 3
+    [ -e "$T/state/web/upper" ]
+    umount "$T/n/m"
+    run oh umount web
+    assert_success
+    [ ! -e "$T/state/web/work/work" ]
+    run oh mount web
+    assert_success
+}
+
+@test "kernel: --wait on an invisible holder waits, then exits 3; freed meanwhile, exits 0" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
+    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    start=$(date +%s%N)
+    run oh umount web --wait 1
+    end=$(date +%s%N)
+    assert_failure 3
+    [ $(( (end - start) / 1000000 )) -ge 900 ]
+    (sleep 0.5 && umount "$T/n/m") &
+    run oh umount web --wait 10
+    assert_success
+    wait
+}
+
+@test "kernel: the read-only fallback (Upper's filesystem out of inodes) is undone and refused" {
+    mkdir -p "$T/small"
+    # root, web, upper, work, merged: every inode in use, none for Work/work
+    mount -t tmpfs -o nr_inodes=5 small "$T/small"
+    mkdir -p "$T/small/web/upper" "$T/small/web/work" "$T/small/web/merged"
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\nMerged=%s\n' "$T/lower" \
+        "$T/small/web/upper" "$T/small/web/work" "$T/small/web/merged" | write_conf web
+    run oh mount web
+    assert_failure 1
+    assert_output --partial "Read-only file system"
+    assert_output --partial "fell back to a read-only overlay"
+    refute_mounted "$T/small/web/merged"
+    run oh status --json web
+    assert_output --partial '"mounted":false'
+}

@@ -89,7 +89,33 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         fputs("}\n", f);
 }
 
-char *probe_verdict(const probe_result *r)
+/* PID 1's copy only, no holder: one mount at TARGET is the easy case; a
+ * bind mount of the same filesystem elsewhere keeps it alive after an
+ * unmount of TARGET, and is what must go. Returns: NULL when not this case. */
+static char *verdict_init_only(const probe_target *t, const probe_copy *c)
+{
+        size_t n = 0;
+        bool at_target = false;
+        char *s = NULL;
+
+        for (char **p = c->mountpoints; p && *p; p++, n++)
+                at_target |= t->path && streq(*p, t->path);
+        if (n == 1 && at_target)
+                return strdup("mounted in PID 1's namespace only; no process or mount holds it "
+                              "(an unmount would succeed)");
+        if (!at_target && n >= 1 &&
+            asprintf(&s, "mounted in PID 1's namespace elsewhere: at %s%s (a bind mount of it, "
+                     "which keeps it alive; unmount that)", c->mountpoints[0],
+                     n > 1 ? " and more" : "") >= 0)
+                return s;
+        if (n > 1 && asprintf(&s, "mounted in PID 1's namespace at %zu places (bind mounts: %s, "
+                              "%s%s): an unmount of one leaves the others, which keep it alive",
+                              n, c->mountpoints[0], c->mountpoints[1], n > 2 ? ", ..." : "") >= 0)
+                return s;
+        return NULL;
+}
+
+char *probe_verdict(const probe_target *t, const probe_result *r)
 {
         size_t others = 0, submounts = 0;
         char *s = NULL;
@@ -108,9 +134,9 @@ char *probe_verdict(const probe_result *r)
                 return strdup(r->kernel_asked ? "free: not mounted in any mount namespace, and the "
                                                 "kernel reports Upper and Work unused"
                                               : "free: not mounted in any mount namespace");
-        if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts)
-                return strdup("mounted in PID 1's namespace only; no process or mount holds it "
-                              "(an unmount would succeed)");
+        if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts &&
+            (s = verdict_init_only(t, &r->copies[0])))
+                return s;
         if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s",
                      r->n_holders, r->n_holders == 1 ? "" : "es",
                      r->mounted ? "" : " (not mounted in PID 1's namespace: a ghost",
@@ -122,7 +148,7 @@ char *probe_verdict(const probe_result *r)
 
 void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
 {
-        _cleanup_free_ char *verdict = probe_verdict(r);
+        _cleanup_free_ char *verdict = probe_verdict(t, r);
 
         fprintf(f, "%s: %s\n", t->instance ? t->instance : t->path ? t->path : t->input,
                 verdict ? verdict : "?");
@@ -228,9 +254,13 @@ static void describe_copy(FILE *f, const probe_copy *c)
 {
         size_t shown = c->n_processes < DESCRIBE_PROCESSES ? c->n_processes : DESCRIBE_PROCESSES;
 
-        if (c->init)
+        if (c->init) {
                 fprintf(f, "in PID 1's namespace");
-        else {
+                /* more than one mount of it there: bind mounts keep it alive */
+                if (c->mountpoints && (c->mountpoints[1] || (!c->n_processes && !c->submounts)))
+                        describe_paths(f, c->mountpoints, " mounted on ", ", ", "mount", "mounts");
+        }
+        if (!c->init) {
                 fprintf(f, "a copy in mnt:[%llu] at ", (unsigned long long)c->ns_ino);
                 put_short(f, c->mountpoints ? c->mountpoints[0] : NULL);
         }

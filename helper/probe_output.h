@@ -23,7 +23,7 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
 void probe_print_human(FILE *f, const probe_target *t, const probe_result *r);
 
 /* "held by 2 processes in 1 other mount namespace"-style summary (malloc'd). */
-char *probe_verdict(const probe_result *r);
+char *probe_verdict(const probe_target *t, const probe_result *r);
 
 /* Who holds it, on one line for a log message: "in PID 1's namespace:
  * 1200 sleep (cwd); a copy in mnt:[4026532301] at /x pinned by bind:/run/x:

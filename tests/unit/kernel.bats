@@ -126,3 +126,27 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
     run oh status --json web
     assert_output --partial '"mounted":false'
 }
+
+@test "kernel: a bind mount of Merged's subdir elsewhere is named before and after the unmount" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$(M)/sub" "$T/elsewhere"
+    mount --bind "$(M)/sub" "$T/elsewhere"
+    run oh probe web
+    assert_failure 3
+    assert_output --partial "mounted in PID 1's namespace at 2 places"
+    assert_output --partial "$T/elsewhere"
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "in PID 1's namespace mounted on $T/elsewhere"
+    [ -e "$T/state/web/work/work" ]
+    run oh probe web
+    assert_failure 3
+    assert_output --partial "mounted in PID 1's namespace elsewhere: at $T/elsewhere"
+    run oh mount web
+    assert_failure 3
+    umount "$T/elsewhere"
+    run oh umount web
+    assert_success
+    [ ! -e "$T/state/web/work/work" ]
+}

@@ -138,6 +138,7 @@ void probe_result_done(probe_result *r)
         for (size_t i = 0; i < r->n_copies; i++)
                 probe_copy_done(&r->copies[i]);
         free(r->copies);
+        strv_free(r->loops);
         *r = (probe_result){ 0 };
 }
 

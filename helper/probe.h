@@ -47,6 +47,8 @@ typedef struct probe_result {
         size_t n_copies;
         size_t n_holders;   /* processes with references, or in a non-init copy */
         unsigned n_unreadable;
+        char **loops;       /* NULL-terminated or NULL: loop devices backed on the
+                             * target, "/dev/loopN (backing FILE)" (loops.h) */
         /* Set by a caller that asked the kernel (overlay_in_use): whether a
          * live overlay superblock uses the target's Upper or Work, which
          * the kernel knows even where no scan can see. */

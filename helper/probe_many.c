@@ -1,27 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe_many.c: probe_scan_many() and probe_scan(), see probe.h.
  *
- * A probe_scan() per target, each asking about every mount and looking at
- * every process, made `status` of 200 instances with 2,000 processes take
- * 50 s. Here one scan reads every table once, keeping what matters to any
- * target (found through probe.c's sorted indexes), and the pid -> namespace
- * map is read once. Each target's copies are then built as a scan of that
- * target alone would build them, but for one thing: tables are read from the
- * smallest min_mnt_id of all, so a target with a later one may be shown
- * nsfs pins (and, on the /proc path, namespaces) older than its mount that
- * its own scan would have skipped.
- *
- * Then one look at each process in a namespace holding a copy of anything
- * (holder_inspect_any), its references matched against every target at
- * once: in PID 1's namespace, where nearly every process holds nothing of
- * any instance, that is all it costs. Only for the targets a process was
- * found to hold is it inspected again (holder_inspect_target), for the
- * strings and the unit; a ghost's namespace (a copy while PID 1's namespace
- * has none) lists every member, target by target. */
+ * One scan reads every table once, keeping what matters to any target
+ * (probe.c's sorted indexes), and the pid -> namespace map once. Each
+ * target's copies are built as its own scan would, but from the smallest
+ * min_mnt_id of all: a target with a later one may be shown nsfs pins (or
+ * /proc-path namespaces) older than its mount. Then one look at each process in a namespace holding a copy of anything
+ * (holder_inspect_any), matched against every target at once: in PID 1's
+ * namespace, where nearly every process holds nothing, that is all it
+ * costs. Only targets a process holds get a second look
+ * (holder_inspect_target) for strings and unit; a ghost's namespace lists
+ * every member, target by target. */
 #include <limits.h>
 #include <sys/stat.h>
 
 #include "holders.h"
+#include "loops.h"
 #include "mntns.h"
 #include "probe.h"
 #include "probe_internal.h"
@@ -542,6 +536,25 @@ static int scan_namespaces(pm_many *m)
         return k;
 }
 
+/* Loop devices backed on a target: every one read once, matched per target. */
+static int add_loops(pm_many *m)
+{
+        loop_set loops;
+        bool any = false;
+        int k;
+
+        for (size_t i = 0; i < m->n && !any; i++)
+                any = m->t[i].devnum || m->ts[i].n_copy_ids > 0;
+        if (!any)
+                return 0;
+        k = loops_read(m->set.used_statmount, &loops);
+        for (size_t i = 0; k >= 0 && i < m->n; i++)
+                k = loops_holding(&loops, m->t[i].devnum, m->ts[i].copy_ids, m->ts[i].n_copy_ids,
+                                  &m->res[i].loops);
+        loops_done(&loops);
+        return k;
+}
+
 int probe_scan_many(const probe_target *targets, size_t n, probe_result *ret)
 {
         pm_many m = { .t = targets, .n = n };
@@ -566,6 +579,8 @@ int probe_scan_many(const probe_target *targets, size_t n, probe_result *ret)
                 k = build_copies(&m);
         if (k >= 0 && any_copy)
                 k = process_pass(&m);
+        if (k >= 0)
+                k = add_loops(&m);
         for (size_t i = 0; m.res && i < n; i++) {
                 if (k >= 0)
                         ret[i] = m.res[i];

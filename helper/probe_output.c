@@ -84,6 +84,8 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         fputs(!r->kernel_asked ? "null" : r->kernel_in_use ? "true" : "false", f);
         json_kv_u64(f, false, "holders", r->n_holders);
         json_kv_u64(f, false, "unreadable", r->n_unreadable);
+        fputs(",\"loops\":", f);
+        json_strv(f, r->loops);
         fputs(",\"copies\":", f);
         probe_json_copies(f, r);
         fputs("}\n", f);
@@ -135,7 +137,10 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                                                 "kernel reports Upper and Work unused"
                                               : "free: not mounted in any mount namespace");
         if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts &&
-            (s = verdict_init_only(t, &r->copies[0])))
+            !r->loops && (s = verdict_init_only(t, &r->copies[0])))
+                return s;
+        if (r->loops && r->n_holders == 0 &&
+            asprintf(&s, "held by loop device %s%s", r->loops[0], r->loops[1] ? " and more" : "") >= 0)
                 return s;
         if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s",
                      r->n_holders, r->n_holders == 1 ? "" : "es",
@@ -194,6 +199,11 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
         if (r->n_unreadable)
                 fprintf(f, "note: %u processes or namespaces could not be inspected "
                         "(run as root to see them)\n", r->n_unreadable);
+        for (char **p = r->loops; p && *p; p++) {
+                fputs("loop device ", f);
+                put_safe(f, *p);
+                fputs(" keeps it busy: detach it (losetup -d) once nothing uses it\n", f);
+        }
 }
 
 static void put_more(FILE *f, const char *sep, size_t n, const char *one, const char *many)
@@ -299,6 +309,8 @@ char *probe_describe(const probe_result *r)
                         fputs("; ", f);
                 describe_copy(f, c);
         }
+        describe_paths(f, r->loops, shown++ ? "; loop device " : "loop device ", ", ",
+                       "loop device", "loop devices");
         if (hidden) {
                 char g[TEXT_GROUPED_MAX];
                 put_more(f, "; ", hidden, "namespace", "namespaces");

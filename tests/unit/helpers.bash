@@ -44,12 +44,22 @@ teardown() {
     while read -r pid; do
         [ -n "$pid" ] && wait "$pid" 2>/dev/null
     done < "$T/pids"
+    # loop devices are the host's: detach every one the test attached
+    local dev
+    while read -r dev; do
+        [ -n "$dev" ] && losetup -d "$dev" 2>/dev/null
+    done < <(cat "$T/loops" 2>/dev/null)
     umount -R "$T" 2>/dev/null || umount -R -l "$T" 2>/dev/null
     rmdir "$T" 2>/dev/null || true
 }
 
 track_pid() {
     echo "$1" >> "$T/pids"
+}
+
+# Records loop device DEV for teardown to detach.
+track_loop() {
+    echo "$1" >> "$T/loops"
 }
 
 oh() {

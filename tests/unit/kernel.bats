@@ -150,3 +150,25 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
     assert_success
     [ ! -e "$T/state/web/work/work" ]
 }
+
+@test "kernel: a loop device backed by a file inside Merged is named as the holder" {
+    command -v losetup >/dev/null || skip "losetup not installed"
+    simple_instance web
+    oh mount web
+    truncate -s 1M "$(M)/disk.img"
+    dev=$(losetup -f --show "$(M)/disk.img") || skip "no loop device to be had"
+    track_loop "$dev"
+    run oh probe web
+    assert_failure 3
+    assert_output --partial "held by loop device $dev (backing $(M)/disk.img)"
+    run oh probe web --json
+    assert_output --partial "\"loops\":[\"$dev (backing $(M)/disk.img)\"]"
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "loop device $dev (backing $(M)/disk.img)"
+    is_mounted "$(M)"
+    losetup -d "$dev"
+    wait_until sh -c "! losetup '$dev' >/dev/null 2>&1"
+    run oh umount web
+    assert_success
+}

@@ -62,29 +62,33 @@ static char *watch_line(const probe_result *r)
 /* "free" needs the kernel's word where it has one: for an instance, when
  * the scan found no copy, ask whether a superblock still uses its Upper or
  * Work. At most once a second: a busy check costs a kernel log line. */
+typedef struct kernel_word {
+        double at;      /* when it was asked; 0: never */
+        int answer;     /* 1 in use, 0 not marked, -errno unknown */
+} kernel_word;
+
 static void ask_kernel(const cli_args *args, const probe_target *t, probe_result *r,
-                       double *last_asked)
+                       kernel_word *last)
 {
         const engine_env env = verb_engine_env(args);
-        int k;
 
-        if (!t->instance || r->n_copies > 0 || (last_asked && now_sec() - *last_asked < 1.0))
+        if (!t->instance || r->n_copies > 0)
                 return;
-        k = engine_kernel_in_use(&env, t->instance);
-        if (last_asked)
-                *last_asked = now_sec();
-        r->kernel_asked = k >= 0;
-        r->kernel_in_use = k > 0;
-        if (k < 0)
-                log_debug("probe: cannot ask the kernel whether %s's Upper is in use: %s",
-                          t->instance, strerror(-k));
+        /* a throttled round keeps the last answer, never "free" by default */
+        if (last->at == 0 || now_sec() - last->at >= 1.0) {
+                last->answer = engine_kernel_in_use(&env, t->instance);
+                last->at = now_sec();
+        }
+        r->kernel_asked = last->answer >= 0;
+        r->kernel_in_use = last->answer > 0;
+        r->kernel_error = last->answer < 0 ? last->answer : 0;
 }
 
 static int probe_watch(const cli_args *args, const probe_target *t)
 {
         _cleanup_free_ char *last = NULL;
         double start = now_sec(), interval = args->interval, timeout = args->timeout;
-        double asked = 0;
+        kernel_word asked = { 0 };
 
         for (;;) {
                 probe_result r;
@@ -154,7 +158,8 @@ int verb_probe(const cli_args *args)
                 probe_target_done(&t);
                 return log_error_errno(k, "probe: scanning mount namespaces failed: %m"), EXIT_FAILED;
         }
-        ask_kernel(args, &t, &r, NULL);
+        kernel_word once = { 0 };
+        ask_kernel(args, &t, &r, &once);
         if (args->json)
                 probe_print_json(stdout, &t, &r, -1);
         else

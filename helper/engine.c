@@ -166,7 +166,7 @@ int engine_kernel_in_use(const engine_env *env, const char *name)
         r = config_load(env->config_dir, env->state_dir, name, &cfg, &error);
         if (r < 0)
                 return r;
-        r = engine_kind_of(cfg)->kernel_in_use(cfg);
+        r = engine_kind_of(cfg)->kernel_in_use(env, cfg);
         config_free(cfg);
         return r;
 }

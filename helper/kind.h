@@ -25,7 +25,7 @@ typedef struct inst_kind {
         int (*list_mounted)(char ***names);
         /* The kernel's own answer: is the instance's storage still used by
          * a live superblock anywhere? Returns: 1 yes, 0 no, -errno unknown. */
-        int (*kernel_in_use)(const overlay_config *cfg);
+        int (*kernel_in_use)(const engine_env *env, const overlay_config *cfg);
 } inst_kind;
 
 extern const inst_kind overlay_kind;

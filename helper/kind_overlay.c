@@ -48,5 +48,5 @@ const inst_kind overlay_kind = {
         .purge = ovl_purge,
         .status_target = ovl_status_target,
         .list_mounted = ovl_list_mounted,
-        .kernel_in_use = ovl_kernel_in_use,
+        .kernel_in_use = ovl_kernel_in_use_locked,
 };

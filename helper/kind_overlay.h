@@ -23,10 +23,23 @@ int ovl_probe_target(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_i
  * Returns: 0 and *ret, or -errno. */
 int ovl_scan(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id, probe_result *ret);
 
-/* The kernel's answer (overlay_in_use) for CFG's Upper and Work: an Upper
- * that does not exist is in use by nothing; without Work it is unknown.
- * Returns: 1 in use, 0 free, -errno when the kernel's answer is unknown. */
+/* The kernel's answer (overlay_in_use) for CFG's Upper and Work; with
+ * neither there, nothing uses them. The caller holds ovl_check_lock().
+ * Returns: 1 in use, 0 not marked (scan as well: overlay.h), -errno when
+ * the answer is unknown. */
 int ovl_kernel_in_use(const overlay_config *cfg);
+
+/* The lock every helper run holds around a kernel check, and a mount around
+ * its check and the mount itself: a check's superblock holds the in-use
+ * mark while it lives, so a mount made meanwhile would get none, and the
+ * check's clean-up would take its Work/work.
+ * Returns: lock fd (lock_release() it), -EBUSY with *ret_holder, -errno. */
+int ovl_check_lock(const char *runtime_dir, double wait_sec, pid_t *ret_holder);
+void ovl_check_unlock(const char *runtime_dir, int fd);
+
+/* ovl_kernel_in_use() under the check lock, waited for up to a second.
+ * Returns: as ovl_kernel_in_use(), -EAGAIN when another run holds the lock. */
+int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg);
 
 int ovl_mount(inst_run *run, inst_failure *f);
 int ovl_umount(inst_run *run, inst_failure *f);

@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/xattr.h>
 
 #include "overlay.h"
 #include "env.h"
@@ -380,99 +379,42 @@ int overlay_umount(const char *merged)
         return umount2(merged, UMOUNT_NOFOLLOW) < 0 ? negative_errno() : 0;
 }
 
-#define CHECK_XATTR_PREFIX "trusted.overlay."
-#define CHECK_XATTR_LIST_MAX 65536
-
-/* What a successful check may add, to be taken away again. */
-typedef struct check_trace {
-        char *xattrs;            /* Upper's xattr names before, NUL-separated */
-        ssize_t xattrs_len;      /* -1: could not be listed, leave them all */
-        bool had_index, had_work;
-} check_trace;
-
-static void trace_before(int upper_fd, int work_fd, check_trace *t)
-{
-        t->xattrs = malloc(CHECK_XATTR_LIST_MAX);
-        t->xattrs_len = t->xattrs ? flistxattr(upper_fd, t->xattrs, CHECK_XATTR_LIST_MAX) : -1;
-        t->had_index = faccessat(work_fd, "index", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-        t->had_work = faccessat(work_fd, "work", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-static bool listed(const char *list, ssize_t len, const char *name)
-{
-        for (ssize_t i = 0; i < len; i += (ssize_t)strlen(list + i) + 1)
-                if (streq(list + i, name))
-                        return true;
-        return false;
-}
-
-static void trace_undo(int upper_fd, int work_fd, check_trace *t)
-{
-        _cleanup_free_ char *now = malloc(CHECK_XATTR_LIST_MAX);
-        ssize_t len = now && t->xattrs_len >= 0 ? flistxattr(upper_fd, now, CHECK_XATTR_LIST_MAX) : -1;
-
-        for (ssize_t i = 0; i < len; i += (ssize_t)strlen(now + i) + 1)
-                if (strncmp(now + i, CHECK_XATTR_PREFIX, strlen(CHECK_XATTR_PREFIX)) == 0 &&
-                    !listed(t->xattrs, t->xattrs_len, now + i))
-                        (void)fremovexattr(upper_fd, now + i);
-        if (!t->had_index)
-                (void)safe_remove_entry(work_fd, "index", NULL);
-        if (!t->had_work)
-                (void)safe_remove_entry(work_fd, "work", NULL);
-        free(t->xattrs);
-}
-
-/* SPEC's layers and options, with index=on last so that it wins. */
-static int check_options(const overlay_spec *spec, char ***ret)
-{
-        size_t n = 0;
-        char **o;
-
-        while (spec->options && spec->options[n])
-                n++;
-        o = calloc(n + 2, sizeof(char *));
-        if (!o)
-                return -ENOMEM;
-        memcpy(o, spec->options, n * sizeof(char *));
-        o[n] = (char *)"index=on";
-        *ret = o;
-        return 0;
-}
-
+/* The check's superblock takes Work as its only lower: overlayfs then
+ * refuses it as a conflicting layer (ELOOP), but only after it has tried
+ * to mark Upper and Work in use (EBUSY while a live superblock holds them)
+ * and before it writes anything to Upper (verified on 6.18). All it may
+ * leave is overlayfs's Work/work, which it made. */
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
 {
         _cleanup_close_ int fs_fd = -EBADF;
-        _cleanup_free_ char **options = NULL;
-        overlay_spec check = *spec;
-        check_trace trace = { 0 };
+        char *const lowers[] = { (char *)spec->work, NULL };
+        char *const no_options[] = { (char *)"index=on", NULL };
+        overlay_spec check = {
+                .name = spec->name, .lowers = lowers, .n_lowers = 1,
+                .upper = spec->upper, .work = spec->work, .options = no_options,
+        };
+        bool had_work = faccessat(work_fd, "work", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         int r;
 
         if (env_flag(ENV_NO_NEW_MOUNT_API))
                 return -EOPNOTSUPP;
-        r = check_options(spec, &options);
-        if (r < 0)
-                return r;
-        check.options = options;
         fs_fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
         if (fs_fd < 0) {
                 r = negative_errno();
                 fallback_note("index=on in-use check (fsopen)", r);
                 return r == -ENOSYS || r == -EPERM || r == -ENODEV ? -EOPNOTSUPP : r;
         }
-        trace_before(upper_fd, work_fd, &trace);
         r = configure_fs(fs_fd, &check, upper_fd, work_fd);
         if (r >= 0)
                 r = fs_config(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-        /* The superblock, never attached, dies with its context: only then
-         * may what it added be taken away. */
+        /* A superblock that was made anyway dies with its context. */
         close(TAKE_FD(fs_fd));
-        if (r != -EBUSY)
-                trace_undo(upper_fd, work_fd, &trace);
-        else
-                free(trace.xattrs);
+        if (r != -EBUSY && !had_work)
+                (void)safe_remove_entry(work_fd, "work", NULL);
         if (r == -EBUSY)
                 return 1;
-        if (r < 0)
-                fallback_note("index=on in-use check", r);
-        return r < 0 ? r : 0;
+        if (r == -ELOOP)
+                return 0;
+        fallback_note("index=on in-use check", r < 0 ? r : -EPROTO);
+        return r < 0 ? r : -EPROTO;
 }

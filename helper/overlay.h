@@ -58,14 +58,15 @@ int overlay_mount(const overlay_spec *spec, int upper_fd, int work_fd, int merge
 int overlay_umount(const char *merged);
 
 /* Asks the kernel whether a live overlay superblock, anywhere, uses SPEC's
- * Upper (UPPER_FD) or Work (WORK_FD): overlayfs marks both in use for as
- * long as any superblock on them lives (in any namespace, detached, or a
- * nested overlay's private clone that no mount table shows), and an index=on
- * superblock created on them, never attached, fails with EBUSY while one
- * does. A check that finds them free removes what the superblock added
- * (trusted.overlay.* xattrs on Upper's root, Work's index/ and work/ dirs
- * that were not there before). A busy check makes the kernel log one line.
- * Returns: 1 in use, 0 free, -EOPNOTSUPP when this kernel (or a seccomp
- * filter) does not let us ask, other -errno when the answer is unknown
- * (e.g. -ESTALE: Upper's origin does not match SPEC's lowers). */
+ * Upper (UPPER_FD) or Work (WORK_FD): overlayfs marks both in use while the
+ * superblock that took the mark lives, and an index=on superblock tried on
+ * them fails with EBUSY while they are marked. The kernel's "busy" is
+ * authoritative; its "free" is not on its own: the mark is a flag, not a
+ * count, so a second overlay mounted over the warning holds none, and
+ * callers still scan. The check writes nothing to Upper and removes the
+ * Work/work it made; concurrent checks and mounts must be serialised by the
+ * caller (a check's superblock holds the mark while it lives). A busy check
+ * makes the kernel log one line.
+ * Returns: 1 in use, 0 not marked, -EOPNOTSUPP when this kernel (or a
+ * seccomp filter) does not let us ask, other -errno when it is unknown. */
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd);

@@ -137,19 +137,19 @@ static int refuse_live_copies(const inst_run *run, inst_failure *f)
         probe_result live;
         int r, in_use = ovl_kernel_in_use(cfg);
 
-        if (in_use == 0)
-                return 0;
+        /* The kernel's "in use" is the verdict, whatever the scan finds. */
         if (in_use > 0) {
                 r = ovl_scan(cfg, 0, 0, &live);
                 if (r < 0)
                         return inst_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
-                /* KERNEL: the verdict is the kernel's, whatever was found */
                 r = fail_live(f, STEP_LIVE_COPY, cfg, &live);
                 f->what = "kernel";
                 return r;
         }
-        /* The kernel cannot be asked here: every live overlay on this Work dir keeps overlayfs's Work/work in
-         * it, and umount removes that only once no copy is left anywhere; so
+        /* Its "not marked" is not enough (the mark is a flag: an overlay
+         * mounted over another's warning holds none). Every live overlay on
+         * this Work dir keeps overlayfs's Work/work in it, and umount
+         * removes that only once no copy is left anywhere; so
          * without it (and without a record) there is nothing to find, and
          * the scan of every namespace's table stays off the common path. */
         if (asprintf(&scratch, "%s/work", cfg->work) < 0)
@@ -211,7 +211,7 @@ static int check_already_mounted(const inst_run *run, const mount_entry *m, inst
  * or inodes, no tmpfile or xattr support), it mounts read-only and only
  * says so in the kernel log: a read-write instance would then fail its
  * service's first write, so undo the mount and say why. */
-static int refuse_readonly_fallback(const overlay_config *cfg, inst_failure *f)
+static int refuse_readonly_fallback(const overlay_config *cfg, bool *mounted, inst_failure *f)
 {
         _cleanup_close_ int fd = open(cfg->merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct statvfs sv;
@@ -219,14 +219,14 @@ static int refuse_readonly_fallback(const overlay_config *cfg, inst_failure *f)
 
         if (cfg->mount_attr & MOUNT_ATTR_RDONLY)
                 return 0;
-        if (fd < 0 || fstatvfs(fd, &sv) < 0)
-                return inst_fail(f, STEP_MOUNT, negative_errno(), NULL, cfg->merged, NULL);
-        if (!(sv.f_flag & ST_RDONLY))
+        /* unknown is not read-only: the mount stands as the kernel made it */
+        if (fd < 0 || fstatvfs(fd, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
                 return 0;
         close(TAKE_FD(fd)); /* an fd on the mount keeps it busy */
         r = overlay_umount(cfg->merged);
         if (r < 0)
                 return inst_fail(f, STEP_UMOUNT, r, NULL, cfg->merged, NULL);
+        *mounted = false;
         return inst_fail(f, STEP_MOUNT, -EROFS, NULL, cfg->merged,
                          "the kernel fell back to a read-only overlay: it could not set up Work "
                          "(is Upper's filesystem out of space or inodes? 'dmesg' names the reason); "
@@ -241,20 +241,37 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         overlay_spec spec = ovl_spec(cfg);
         int r;
 
+        int check_lock = -EBADF;
+        pid_t holder_pid = 0;
+        bool mounted = false;
+
         r = make_dirs(run, &d, f);
-        /* after make_dirs: the kernel's check needs Upper and Work to exist */
+        /* after make_dirs: the kernel's check needs Upper and Work to exist;
+         * no other run's check may come between it and the mount */
+        if (r >= 0) {
+                check_lock = ovl_check_lock(run->env->runtime_dir, run->env->wait_sec + 2.0, &holder_pid);
+                if (check_lock < 0) {
+                        r = inst_fail(f, STEP_LOCK, check_lock, NULL, run->env->runtime_dir,
+                                      NULL);
+                        f->pid = holder_pid;
+                }
+        }
         if (r >= 0)
                 r = refuse_live_copies(run, f);
         if (r >= 0) {
                 r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
                 if (r < 0)
                         inst_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
+                mounted = r >= 0;
         }
         if (r >= 0)
-                r = refuse_readonly_fallback(cfg, f);
+                r = refuse_readonly_fallback(cfg, &mounted, f);
+        if (check_lock >= 0)
+                ovl_check_unlock(run->env->runtime_dir, check_lock);
         for (int i = 0; i < _DIR_MAX; i++)
                 closep(&d.fd[i]);
-        if (r < 0)
+        /* never take dirs away from under a mount that could not be undone */
+        if (r < 0 && !mounted)
                 undo_dirs(cfg, &d);
         made_dirs_done(&d);
         return r;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlay_target.c: how the overlay kind hands its layers to overlay.c and
  * recognises copies of its mount (kind_overlay.h). */
+#include <sys/stat.h>
+
 #include "kind_overlay.h"
+#include "lock.h"
 #include "safedir.h"
 #include "util.h"
 
@@ -38,6 +41,14 @@ int ovl_probe_target(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_i
                 probe_target_done(&t);
                 return -ENOMEM;
         }
+        struct stat upper_st, work_st;
+        if (stat(t.upper, &upper_st) == 0 && stat(t.work, &work_st) == 0) {
+                t.have_layer_ids = true;
+                t.upper_dev = upper_st.st_dev;
+                t.upper_ino = upper_st.st_ino;
+                t.work_dev = work_st.st_dev;
+                t.work_ino = work_st.st_ino;
+        }
         *ret = t;
         return 0;
 }
@@ -54,20 +65,45 @@ int ovl_scan(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_id, probe
         return r;
 }
 
+#define CHECK_LOCK ".kernel-check"
+
+int ovl_check_lock(const char *runtime_dir, double wait_sec, pid_t *ret_holder)
+{
+        /* not an instance name (those never start with '.'): no clash */
+        return lock_instance(runtime_dir, CHECK_LOCK, wait_sec, ret_holder);
+}
+
+void ovl_check_unlock(const char *runtime_dir, int fd)
+{
+        /* like an instance's lock file, it goes once released; a waiter
+         * that finds its file unlinked takes a new one (lock.h) */
+        lock_release(fd, runtime_dir, CHECK_LOCK, true);
+}
+
 int ovl_kernel_in_use(const overlay_config *cfg)
 {
         _cleanup_close_ int upper_fd = safe_open_dir(cfg->upper);
-        _cleanup_close_ int work_fd = -EBADF;
+        _cleanup_close_ int work_fd = safe_open_dir(cfg->work);
         overlay_spec spec = ovl_spec(cfg);
 
-        if (upper_fd == -ENOENT)
+        if (upper_fd == -ENOENT && work_fd == -ENOENT)
                 return 0;
+        /* a ghost whose Upper was moved away still uses Work */
         if (upper_fd < 0)
                 return upper_fd;
-        /* overlayfs needs a Work to make the check on; without one the
-         * answer is unknown, not "free" (Upper may be in use). */
-        work_fd = safe_open_dir(cfg->work);
         if (work_fd < 0)
                 return work_fd;
         return overlay_in_use(&spec, upper_fd, work_fd);
+}
+
+int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg)
+{
+        pid_t holder_pid = 0;
+        int fd = ovl_check_lock(env->runtime_dir, 1.0, &holder_pid), r;
+
+        if (fd < 0)
+                return fd == -EBUSY ? -EAGAIN : fd;
+        r = ovl_kernel_in_use(cfg);
+        ovl_check_unlock(env->runtime_dir, fd);
+        return r;
 }

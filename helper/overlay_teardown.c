@@ -106,18 +106,16 @@ static int confirm_no_ghost(const inst_run *run, dev_t devnum, uint64_t min_mnt_
 {
         for (;;) {
                 probe_result ghosts;
-                /* The kernel's answer first: when no superblock uses Upper or
-                 * Work any more there is nobody to name, and no scan. */
-                int in_use = ovl_kernel_in_use(run->cfg);
+                /* The kernel's "in use" decides; its "not marked" does not
+                 * on its own (the mark is a flag, not a count: overlay.h),
+                 * so the scan runs whatever it says. */
+                int in_use = ovl_kernel_in_use_locked(run->env, run->cfg);
                 int r;
 
-                if (in_use == 0)
-                        return 0;
                 r = ovl_scan(run->cfg, devnum, in_use > 0 ? 0 : min_mnt_id, &ghosts);
                 if (r < 0)
                         return inst_fail(f, STEP_SCAN, r, "copies of", run->cfg->merged, NULL);
-                /* Unknown to the kernel, the scan is all there is. */
-                if (ghosts.n_copies == 0 && in_use < 0) {
+                if (ghosts.n_copies == 0 && in_use <= 0) {
                         probe_result_done(&ghosts);
                         return 0;
                 }

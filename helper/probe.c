@@ -118,6 +118,14 @@ int probe_target_from_path(const char *path, probe_target *ret)
                 } else
                         t.path = realpath(path, NULL);
         }
+        struct stat upper_st, work_st;
+        if (t.upper && t.work && stat(t.upper, &upper_st) == 0 && stat(t.work, &work_st) == 0) {
+                t.have_layer_ids = true;
+                t.upper_dev = upper_st.st_dev;
+                t.upper_ino = upper_st.st_ino;
+                t.work_dev = work_st.st_dev;
+                t.work_ino = work_st.st_ino;
+        }
         *ret = t;
         return 0;
 }
@@ -285,6 +293,7 @@ void pm_tindex_done(pm_tindex *ti)
         free(ti->upper.v);
         free(ti->work.v);
         free(ti->path.v);
+        free(ti->layer.v);
 }
 
 int pm_tindex_build(const probe_target *t, size_t n, pm_tindex *ti)
@@ -298,6 +307,12 @@ int pm_tindex_build(const probe_target *t, size_t n, pm_tindex *ti)
                         k = pm_index_add(&ti->upper, 0, t[i].upper, i);
                 if (k >= 0 && t[i].work)
                         k = pm_index_add(&ti->work, 0, t[i].work, i);
+                if (k >= 0 && t[i].have_layer_ids)
+                        k = pm_index_add(&ti->layer, pm_layer_key(t[i].upper_dev, t[i].upper_ino),
+                                         NULL, i);
+                if (k >= 0 && t[i].have_layer_ids)
+                        k = pm_index_add(&ti->layer, pm_layer_key(t[i].work_dev, t[i].work_ino),
+                                         NULL, i);
                 if (k >= 0 && t[i].path && streq(t[i].path, "/"))
                         ti->root_path = true;
                 else if (k >= 0 && t[i].path)
@@ -307,6 +322,7 @@ int pm_tindex_build(const probe_target *t, size_t n, pm_tindex *ti)
         pm_sort(ti->upper.v, ti->upper.n, sizeof(pm_ent), pm_sort_str);
         pm_sort(ti->work.v, ti->work.n, sizeof(pm_ent), pm_sort_str);
         pm_sort(ti->path.v, ti->path.n, sizeof(pm_ent), pm_sort_str);
+        pm_sort(ti->layer.v, ti->layer.n, sizeof(pm_ent), pm_sort_num);
         return k;
 }
 
@@ -337,6 +353,18 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
                 k = (pm_key){ .s = v, .len = strlen(v) };
                 ret_ix[n] = by[i];
                 ret_hi[n] = pm_index_range(by[i], pm_cmp_str, &k, &ret_lo[n]);
+                if (ret_hi[n] > ret_lo[n]) {
+                        n++;
+                        continue;
+                }
+                /* not by name: maybe the same dir by another path (as this
+                 * namespace resolves it) */
+                struct stat st;
+                if (ti->layer.n == 0 || stat(v, &st) < 0)
+                        continue;
+                k = (pm_key){ .num = pm_layer_key(st.st_dev, st.st_ino) };
+                ret_ix[n] = &ti->layer;
+                ret_hi[n] = pm_index_range(&ti->layer, pm_cmp_num, &k, &ret_lo[n]);
                 n += ret_hi[n] > ret_lo[n];
         }
         return n;

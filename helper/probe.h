@@ -27,6 +27,11 @@ typedef struct probe_target {
         char *upper;    /* overlay Upper and Work, to recognise copies after an unmount */
         char *work;
         uint64_t min_mnt_id; /* copies of a mount have later unique ids: scan from here */
+        /* Upper's and Work's (device, inode), when known: an overlay that
+         * names them by another path is recognised too */
+        bool have_layer_ids;
+        dev_t upper_dev, work_dev;
+        ino_t upper_ino, work_ino;
 } probe_target;
 
 typedef struct probe_copy {
@@ -54,6 +59,7 @@ typedef struct probe_result {
          * the kernel knows even where no scan can see. */
         bool kernel_asked;
         bool kernel_in_use;
+        int kernel_error;   /* why it could not be asked (-errno), or 0 */
         bool mounted;       /* a copy sits in PID 1's namespace */
 } probe_result;
 

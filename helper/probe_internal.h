@@ -63,11 +63,20 @@ size_t pm_index_range(const pm_index *ix, int (*cmp)(const pm_ent *, const pm_ke
 /* Every target by the keys that make a mount matter to it. */
 typedef struct pm_tindex {
         pm_index dev, upper, work, path;
+        pm_index layer;    /* num: pm_layer_key() of a target's Upper or Work */
         bool root_path; /* some target's path is "/": everything is beneath it */
 } pm_tindex;
 
 /* Returns: 0 or -ENOMEM (then free with pm_tindex_done all the same). */
 int pm_tindex_build(const probe_target *t, size_t n, pm_tindex *ti);
+
+/* One number for a dir's (device, inode): an overlay on the same Upper or
+ * Work through another path (a bind mount, a symlink) is a copy too. A
+ * collision could only make a probe say "busy" wrongly, never "free". */
+static inline uint64_t pm_layer_key(dev_t dev, ino_t ino)
+{
+        return (uint64_t)ino ^ ((uint64_t)dev << 44) ^ ((uint64_t)dev >> 20);
+}
 void pm_tindex_done(pm_tindex *ti);
 
 /* The targets M is a copy of (as a scan of one decides it: the same

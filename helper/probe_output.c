@@ -132,9 +132,15 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                               "this scan cannot see (check for a nested overlay whose lower is "
                               "inside the target, a lazily detached mount, a loop device or an "
                               "fd in flight, and 'dmesg' for overlayfs messages)");
+        if (r->n_copies == 0 && r->kernel_error &&
+            asprintf(&s, "free as far as the scan sees: not mounted in any mount namespace (the "
+                     "kernel could not be asked whether Upper or Work is in use: %s)",
+                     r->kernel_error == -EAGAIN ? "another overlay-helper run holds the check lock"
+                                                : strerror(-r->kernel_error)) >= 0)
+                return s;
         if (r->n_copies == 0)
                 return strdup(r->kernel_asked ? "free: not mounted in any mount namespace, and the "
-                                                "kernel reports Upper and Work unused"
+                                                "kernel reports Upper and Work not in use"
                                               : "free: not mounted in any mount namespace");
         if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts &&
             !r->loops && (s = verdict_init_only(t, &r->copies[0])))

@@ -84,7 +84,11 @@ static void report_held(const char *name, const overlay_config *cfg, const inst_
                              "a live overlay: %s. Unmount it (or end its namespace) first; "
                              "'overlay-helper probe %s' shows the details",
                              name, f->what ? "the kernel reports its" : "its", cfg->upper, cfg->work,
-                             who && *who ? who : UNSEEN_HOLDER, name);
+                             who && *who ? who
+                                         : "one no mount table or process scan shows (a nested "
+                                           "overlay whose lower is inside it, an overlay on an "
+                                           "alias path, a lazily detached mount)",
+                             name);
                 break;
         case STEP_OTHER_SB:
                 log_error_id(MSGID_GHOST, "%s is mounted on %s, but another overlay on the same "

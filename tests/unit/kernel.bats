@@ -25,7 +25,7 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
     assert_output --partial '"kernel_in_use":false'
     [ "$(traces)" = "$before" ]
     [ ! -e "$T/state/web/work/work" ] && [ ! -e "$T/state/web/work/index" ]
-    # a fresh Upper, never mounted: the check's origin xattr is taken away
+    # a fresh Upper, never mounted: the check writes nothing to it
     rm -rf "$T/state/web"
     mkdir -p "$T/state/web/upper" "$T/state/web/work"
     run oh probe web --json
@@ -171,4 +171,55 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
     wait_until sh -c "! losetup '$dev' >/dev/null 2>&1"
     run oh umount web
     assert_success
+}
+
+@test "kernel: an alias overlay mounted over ours (no in-use mark of its own) still blocks umount" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$T/alias" "$T/other"
+    mount --bind "$T/state" "$T/alias"
+    # the kernel only warns: the mark stays with our superblock
+    mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/alias/web/upper,workdir=$T/alias/web/work" "$T/other"
+    run oh umount web
+    assert_failure 3
+    [ -e "$T/state/web/work/work" ]
+    run oh mount web
+    assert_failure 3
+    run oh probe web
+    assert_failure 3
+    umount "$T/other"
+    umount "$T/alias"
+    run oh umount web
+    assert_success
+}
+
+@test "kernel: probe --watch never calls a busy instance free between its checks" {
+    simple_instance web
+    oh mount web
+    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
+    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    run oh umount web
+    assert_failure 3
+    run oh probe web --watch --interval 0.05 --timeout 2.5
+    assert_failure 3
+    refute_output --partial "free"
+    umount "$T/n/m"
+}
+
+@test "kernel: with the check lock held by another run, probe says it could not ask" {
+    simple_instance web
+    oh mount web
+    oh umount web
+    mkdir -p "$T/run"
+    python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK if hasattr(fcntl, "F_OFD_SETLK") else 37, bytes(32)) if False else fcntl.lockf(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$T/run/.kernel-check.lock" "$T/locked" 3>&- &
+    track_pid $!
+    wait_until test -e "$T/locked"
+    run oh probe web
+    assert_success
+    assert_output --partial "free as far as the scan sees"
+    assert_output --partial "another overlay-helper run holds the check lock"
 }

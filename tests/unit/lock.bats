@@ -49,9 +49,13 @@ stalled_run() {
     local stage=$1 calls log tracer pid="" n ok seen=0
     shift
     calls=$(stage_syscalls "$stage") || return 1
+    # The instance lock's PID is the first pwrite64; later ones (the kernel
+    # check's lock) must not stop it again once it is let go.
+    local when=""
+    [ "$stage" = locked ] && when=":when=1"
     log=$(mktemp "$T/strace.$stage.XXXXXX")
     # exec: $! must be strace itself, not a subshell around it
-    (exec strace -f -o "$log" -e trace="$calls" -e inject="$calls:signal=STOP" \
+    (exec strace -f -o "$log" -e trace="$calls" -e inject="$calls:signal=STOP$when" \
         "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
         --runtime-dir "$T/run" "$@" >/dev/null 2>&1 3>&-) &
     tracer=$!

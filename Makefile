@@ -36,7 +36,7 @@ BIN         := $(BUILD)/overlay-helper
 TEST_DRIVERS := $(BUILD)/mntns-test $(BUILD)/holders-test $(BUILD)/saferm-test
 SUPPORT_OBJS      = $(addprefix $(BUILD)/,dlib.o env.o fallback.o)
 MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mntns_pids.o mntns_table.o mounttab.o) $(SUPPORT_OBJS)
-HOLDERS_TEST_OBJS = $(BUILD)/holders.o $(SUPPORT_OBJS)
+HOLDERS_TEST_OBJS = $(BUILD)/holders.o $(BUILD)/procfs.o $(SUPPORT_OBJS)
 SAFERM_TEST_OBJS  = $(addprefix $(BUILD)/,saferm.o safedir.o) $(SUPPORT_OBJS)
 # AddressSanitizer/UBSan builds of the helper and of mntns-test: valgrind
 # 3.19 knows none of the new mount syscalls, these see the paths taken here.

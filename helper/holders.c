@@ -15,34 +15,13 @@
 
 #include "dlib.h"
 #include "holders.h"
+#include "procfs.h"
 #include "kapi.h"
 #include "env.h"
 #include "fallback.h"
 #include "util.h"
 
-#define PF_KTHREAD 0x00200000U
 
-/* PROCMAP_QUERY (6.11), from the kernel's UAPI <linux/fs.h>. */
-struct oh_procmap_query {
-        uint64_t size;
-        uint64_t query_flags;
-        uint64_t query_addr;
-        uint64_t vma_start;
-        uint64_t vma_end;
-        uint64_t vma_flags;
-        uint64_t vma_page_size;
-        uint64_t vma_offset;
-        uint64_t inode;
-        uint32_t dev_major;
-        uint32_t dev_minor;
-        uint32_t vma_name_size;
-        uint32_t build_id_size;
-        uint64_t vma_name_addr;
-        uint64_t build_id_addr;
-};
-#define OH_PROCMAP_QUERY _IOWR('f', 17, struct oh_procmap_query)
-#define OH_PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
-#define OH_PROCMAP_QUERY_FILE_BACKED_VMA 0x20
 
 typedef struct scan {
         const holder_target *target;
@@ -400,6 +379,25 @@ static int open_proc_pid(pid_t pid)
         return fd;
 }
 
+static int thread_refs(int task_fd, pid_t tid, void *ud)
+{
+        static const char *const links[] = { "cwd", "root" };
+        scan *s = ud;
+
+        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                char *ref = NULL;
+                int r = on_target(task_fd, links[i], s->target);
+                if (r <= 0)
+                        continue; /* a thread that ends meanwhile holds nothing */
+                if (asprintf(&ref, "thread:%d:%s", (int)tid, links[i]) < 0)
+                        return -ENOMEM;
+                r = refs_add(s, ref);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int scan_parts(scan *s, int procfd)
 {
         static const char *const links[] = { "cwd", "root", "exe" };
@@ -411,6 +409,9 @@ static int scan_parts(scan *s, int procfd)
                         return r;
         }
         r = part_done(s, scan_fds(s, procfd));
+        if (r < 0)
+                return r;
+        r = procfs_each_thread(procfd, s->h->pid, thread_refs, s);
         if (r < 0)
                 return r;
         return part_done(s, scan_maps(s, procfd));
@@ -455,39 +456,6 @@ int holder_inspect(pid_t pid, dev_t devnum, holder *ret)
         return holder_inspect_target(pid, &target, ret);
 }
 
-/* A kernel thread has no exe either, but so has a zombie: the PF_KTHREAD bit
- * in the flags field of /proc/PID/stat (the 9th) is the certain sign. */
-bool pid_is_kernel_thread(pid_t pid)
-{
-        _cleanup_close_ int fd = -EBADF;
-        char path[32], buf[1024], *p;
-        unsigned long flags;
-        ssize_t n;
-
-        if (pid <= 0)
-                return false;
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return false;
-        buf[n] = '\0';
-        /* comm may hold spaces and ')': fields start after the last ')'. */
-        p = strrchr(buf, ')');
-        if (!p)
-                return false;
-        p++;
-        /* state, ppid, pgrp, session, tty_nr, tpgid, then flags */
-        for (int i = 0; i < 6; i++) {
-                p += strspn(p, " ");
-                p += strcspn(p, " ");
-        }
-        errno = 0;
-        flags = strtoul(p, NULL, 10);
-        return errno == 0 && (flags & PF_KTHREAD);
-}
 
 /* holder_inspect_any(): each part above looked at once; REF decides. */
 static int any_link(const holder_any *a, int dirfd, const char *name)
@@ -580,6 +548,18 @@ static int any_maps(const holder_any *a, int procfd)
         return r < 0 ? r : ferror(f) ? negative_errno() : 0;
 }
 
+static int thread_any(int task_fd, pid_t tid, void *ud)
+{
+        const holder_any *a = ud;
+        int r = any_link(a, task_fd, "cwd");
+
+        (void)tid;
+        if (r == -ENOMEM)
+                return r;
+        r = any_link(a, task_fd, "root");
+        return r == -ENOMEM ? r : 0;
+}
+
 int holder_inspect_any(pid_t pid, const holder_any *any)
 {
         static const char *const links[] = { "cwd", "root", "exe" };
@@ -591,6 +571,8 @@ int holder_inspect_any(pid_t pid, const holder_any *any)
                 r = part_done(&s, any_link(any, procfd, links[i]));
         if (r >= 0)
                 r = part_done(&s, any_fds(any, &s, procfd));
+        if (r >= 0)
+                r = procfs_each_thread(procfd, pid, thread_any, (void *)any);
         if (r >= 0)
                 r = part_done(&s, any_maps(any, procfd));
         if (r >= 0 && s.maybe_gone && !proc_alive(procfd))

@@ -47,8 +47,7 @@ typedef struct holder_target {
  * DEVNUM or its mount is one of MNT_IDS. */
 int holder_inspect_target(pid_t pid, const holder_target *target, holder *ret);
 
-/* Returns: true if the process PID is a kernel thread (no mm, no exe). */
-bool pid_is_kernel_thread(pid_t pid);
+#include "procfs.h" /* pid_is_kernel_thread(), used by the tests */
 
 /* Many targets at once (probe_scan_many): REF is called with the device and
  * mount id (0 where unknown, and always for a memory map) of each of a

@@ -123,3 +123,27 @@ static inline long oh_listmount(__u64 mnt_id, __u64 mnt_ns_id, __u64 last_mnt_id
         };
         return syscall(__NR_listmount, &req, list, n, 0);
 }
+
+#include <sys/ioctl.h>
+/* PROCMAP_QUERY (6.11), from the kernel's UAPI <linux/fs.h>. */
+struct oh_procmap_query {
+        uint64_t size;
+        uint64_t query_flags;
+        uint64_t query_addr;
+        uint64_t vma_start;
+        uint64_t vma_end;
+        uint64_t vma_flags;
+        uint64_t vma_page_size;
+        uint64_t vma_offset;
+        uint64_t inode;
+        uint32_t dev_major;
+        uint32_t dev_minor;
+        uint32_t vma_name_size;
+        uint32_t build_id_size;
+        uint64_t vma_name_addr;
+        uint64_t build_id_addr;
+};
+#define OH_PROCMAP_QUERY _IOWR('f', 17, struct oh_procmap_query)
+#define OH_PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define OH_PROCMAP_QUERY_FILE_BACKED_VMA 0x20
+

@@ -223,3 +223,31 @@ time.sleep(30)' "$T/run/.kernel-check.lock" "$T/locked" 3>&- &
     assert_output --partial "free as far as the scan sees"
     assert_output --partial "another overlay-helper run holds the check lock"
 }
+
+@test "threads: a thread with a cwd of its own (CLONE_FS) inside Merged is named" {
+    simple_instance web
+    oh mount web
+    python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def thread():
+    if libc.unshare(0x200) != 0:   # CLONE_FS: a cwd of its own
+        raise OSError(ctypes.get_errno(), "unshare")
+    os.chdir(sys.argv[1])
+    open(sys.argv[2], "w").write(str(threading.get_native_id()))
+    time.sleep(300)
+threading.Thread(target=thread, daemon=True).start()
+time.sleep(300)' "$(M)" "$T/tid" 3>&- &
+    pid=$!
+    track_pid "$pid"
+    wait_until test -s "$T/tid"
+    tid=$(cat "$T/tid")
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid python3 (thread:$tid:cwd)"
+    run oh probe web --json
+    assert_output --partial "\"thread:$tid:cwd\""
+    kill -9 "$pid"
+    wait_gone "$pid"
+    run oh umount web
+    assert_success
+}

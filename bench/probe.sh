@@ -76,6 +76,8 @@ note() {
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/${BASH_SOURCE[0]##*/}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 
 [[ $# -eq 1 ]] || die "usage: $0 BIN (e.g. bench/probe.sh build/overlay-helper)"
 
@@ -130,31 +132,10 @@ SLEEP_SECS=100000
 HAVE_HYPERFINE=0
 command -v hyperfine > /dev/null && HAVE_HYPERFINE=1
 
-# Every process in this PID namespace but ourselves was started by this
-# script (PID 1 adopts the orphans too): killed by PID, then reaped.
-kill_started() {
-    local p pids=() tries
-    for tries in $(seq 1 100); do
-        pids=()
-        for p in /proc/[0-9]*; do
-            p=${p#/proc/}
-            [[ $p == "$$" || $p == "$BASHPID" ]] && continue
-            pids+=("$p")
-        done
-        ((${#pids[@]} == 0)) && return 0
-        kill -KILL "${pids[@]}" 2> /dev/null || true
-        # Reaps what is ours; orphans adopted by PID 1 are reaped by bash too.
-        wait 2> /dev/null || true
-        ((tries > 1)) && sleep 0.05
-    done
-    note "processes left after cleanup: ${pids[*]}"
-    return 1
-}
-
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    kill_started || true
+    bench_kill_started || true
     if mountpoint -q "$WS"; then
         umount -R "$WS" 2> /dev/null || umount -R -l "$WS" 2> /dev/null || true
     fi
@@ -245,7 +226,7 @@ count_sleeps() {
 # namespace, sorted), G, NS_MOUNTS (the ghost namespace's table size).
 setup() {
     local procs=$1 nns=$2 rest per extra k i tries rc
-    kill_started
+    bench_kill_started
     # The last ghost is gone with its processes: the helper now finds no
     # copy anywhere and removes the kernel's Work/work.
     for tries in $(seq 1 50); do
@@ -553,7 +534,7 @@ for n in $NS_LIST; do
     NS_KEYS+=("$k")
 done
 note "done timing: cleaning up"
-kill_started
+bench_kill_started
 "${HELPER[@]}" -q umount "$INSTANCE" 2> /dev/null || true
 elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 
@@ -587,8 +568,10 @@ table_head() {
     echo '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
 }
 
-timer="hyperfine $(hyperfine --version | cut -d' ' -f2) -N"
-((HAVE_HYPERFINE)) || timer="a bash loop timed with \$EPOCHREALTIME (hyperfine not installed)"
+timer="a bash loop timed with \$EPOCHREALTIME (hyperfine not installed)"
+if ((HAVE_HYPERFINE)); then
+    timer="hyperfine $(hyperfine --version | cut -d' ' -f2) -N"
+fi
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 binsum=$(sha256sum "$WS/overlay-helper" | cut -c1-12)
 

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlay_target.c: how the overlay kind hands its layers to overlay.c and
  * recognises copies of its mount (kind_overlay.h). */
-#include <sys/stat.h>
-
 #include "kind_overlay.h"
 #include "lock.h"
 #include "safedir.h"
@@ -41,14 +39,7 @@ int ovl_probe_target(const overlay_config *cfg, dev_t devnum, uint64_t min_mnt_i
                 probe_target_done(&t);
                 return -ENOMEM;
         }
-        struct stat upper_st, work_st;
-        if (stat(t.upper, &upper_st) == 0 && stat(t.work, &work_st) == 0) {
-                t.have_layer_ids = true;
-                t.upper_dev = upper_st.st_dev;
-                t.upper_ino = upper_st.st_ino;
-                t.work_dev = work_st.st_dev;
-                t.work_ino = work_st.st_ino;
-        }
+        probe_target_layer_ids(&t);
         *ret = t;
         return 0;
 }

@@ -66,6 +66,19 @@ static int loop_devnum_for_file(const char *file, dev_t *ret)
         return -ENODEV;
 }
 
+void probe_target_layer_ids(probe_target *t)
+{
+        struct stat upper_st, work_st;
+
+        if (!t->upper || !t->work || stat(t->upper, &upper_st) < 0 || stat(t->work, &work_st) < 0)
+                return;
+        t->have_layer_ids = true;
+        t->upper_dev = upper_st.st_dev;
+        t->upper_ino = upper_st.st_ino;
+        t->work_dev = work_st.st_dev;
+        t->work_ino = work_st.st_ino;
+}
+
 int probe_target_from_path(const char *path, probe_target *ret)
 {
         _cleanup_free_ struct oh_statmount *sm = NULL;
@@ -118,14 +131,7 @@ int probe_target_from_path(const char *path, probe_target *ret)
                 } else
                         t.path = realpath(path, NULL);
         }
-        struct stat upper_st, work_st;
-        if (t.upper && t.work && stat(t.upper, &upper_st) == 0 && stat(t.work, &work_st) == 0) {
-                t.have_layer_ids = true;
-                t.upper_dev = upper_st.st_dev;
-                t.upper_ino = upper_st.st_ino;
-                t.work_dev = work_st.st_dev;
-                t.work_ino = work_st.st_ino;
-        }
+        probe_target_layer_ids(&t);
         *ret = t;
         return 0;
 }

@@ -70,6 +70,10 @@ typedef struct probe_result {
 int probe_target_from_path(const char *path, probe_target *ret);
 void probe_target_done(probe_target *t);
 
+/* Sets T's layer ids from a stat() of its Upper and Work, when both are set
+ * and exist (else leaves have_layer_ids false). */
+void probe_target_layer_ids(probe_target *t);
+
 /* Returns: 0 and *ret (free with probe_result_done), or -errno. */
 int probe_scan(const probe_target *t, probe_result *ret);
 

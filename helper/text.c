@@ -35,6 +35,20 @@ static size_t count_components(const char *path, size_t from, size_t to)
         return n;
 }
 
+/* PATH's first HEAD bytes, MARKER, and PATH from TAIL on (malloc'd). */
+static char *splice(const char *path, size_t len, size_t head, const char *marker, size_t m,
+                    size_t tail)
+{
+        char *s = malloc(head + m + (len - tail) + 1);
+
+        if (!s)
+                return NULL;
+        memcpy(s, path, head);
+        memcpy(s + head, marker, m);
+        memcpy(s + head + m, path + tail, len - tail + 1);
+        return s;
+}
+
 static size_t levels_marker(char *buf, size_t size, size_t levels)
 {
         char g[TEXT_GROUPED_MAX];
@@ -74,7 +88,6 @@ static char *shorten_levels(const char *path, size_t len, size_t max, bool *ret_
 {
         size_t head = next_end(path, 0), tail = len, levels;
         char marker[64];
-        char *s;
 
         while (tail > 0 && path[tail - 1] == '/')
                 tail--;
@@ -100,13 +113,7 @@ static char *shorten_levels(const char *path, size_t len, size_t max, bool *ret_
                 }
         }
         size_t m = levels_marker(marker, sizeof marker, levels);
-        s = malloc(head + m + (len - tail) + 1);
-        if (!s)
-                return NULL;
-        memcpy(s, path, head);
-        memcpy(s + head, marker, m);
-        memcpy(s + head + m, path + tail, len - tail + 1);
-        return s;
+        return splice(path, len, head, marker, m, tail);
 }
 
 static bool utf8_continuation(char c)
@@ -121,7 +128,6 @@ static char *shorten_bytes(const char *path, size_t len, size_t max)
         size_t room = max - (size_t)snprintf(marker, sizeof marker, ELLIPSIS "[%s bytes]" ELLIPSIS,
                                              text_grouped(len, g));
         size_t head = room / 2, tail = len - (room - room / 2);
-        char *s;
 
         while (head > 0 && utf8_continuation(path[head]))
                 head--;
@@ -129,13 +135,7 @@ static char *shorten_bytes(const char *path, size_t len, size_t max)
                 tail++;
         size_t m = (size_t)snprintf(marker, sizeof marker, ELLIPSIS "[%s bytes]" ELLIPSIS,
                                     text_grouped(tail - head, g));
-        s = malloc(head + m + (len - tail) + 1);
-        if (!s)
-                return NULL;
-        memcpy(s, path, head);
-        memcpy(s + head, marker, m);
-        memcpy(s + head + m, path + tail, len - tail + 1);
-        return s;
+        return splice(path, len, head, marker, m, tail);
 }
 
 char *text_shorten_path(const char *path, size_t max)

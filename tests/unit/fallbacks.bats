@@ -80,23 +80,6 @@ assert_injected() {
     fi
 }
 
-# Runs "$@" in the background inside a new mount namespace with the given
-# propagation, tracked for teardown; prints its PID once the command runs.
-in_ns() {
-    local prop=$1
-    shift
-    unshare --mount --propagation "$prop" "$@" >/dev/null 2>&1 3>&- &
-    local pid=$!
-    track_pid "$pid"
-    for _ in $(seq 100); do
-        [ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] &&
-            [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != unshare ] && break
-        sleep 0.02
-    done
-    sleep 0.1
-    echo "$pid"
-}
-
 mount_s() {
     simple_instance s
     oh mount s

@@ -57,6 +57,24 @@ track_pid() {
     echo "$1" >> "$T/pids"
 }
 
+# Runs "$@" in the background inside a new mount namespace with the given
+# propagation, tracked for teardown; prints its PID once the command runs.
+in_ns() {
+    local prop=$1; shift
+    # stdout too: $(in_ns ...) must not wait for the command to finish
+    unshare --mount --propagation "$prop" "$@" >/dev/null 2>&1 3>&- &
+    local pid=$!
+    track_pid "$pid"
+    # wait until the namespace exists and the command has exec'd
+    for _ in $(seq 100); do
+        [ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] &&
+            [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != unshare ] && break
+        sleep 0.02
+    done
+    sleep 0.1
+    echo "$pid"
+}
+
 # Records loop device DEV for teardown to detach.
 track_loop() {
     echo "$1" >> "$T/loops"

@@ -30,28 +30,27 @@ EOF
     use_unit "overlay-helper@$name.service"
 }
 
+# start_stop NAME NOTE [ERRNO]: the filtered instance starts mounted, says
+# NOTE in its journal (-v: the fallback taken) and stops unmounted.
+start_stop() {
+    local name=$1 note=$2
+    filtered_instance "$name" "${3:-}"
+    c systemctl start "overlay-helper@$name.service"
+    assert_unit_state "overlay-helper@$name.service" active/success
+    assert_mounted "$name"
+    run journal_of "$name"
+    assert_output --partial "$note"
+    c systemctl stop "overlay-helper@$name.service"
+    assert_unit_state "overlay-helper@$name.service" inactive/success
+    assert_gone "$name"
+}
+
 @test "SystemCallFilter=@system-service @mount (EPERM): mount and umount still work" {
-    filtered_instance sc-eperm EPERM
-    c systemctl start overlay-helper@sc-eperm.service
-    assert_unit_state overlay-helper@sc-eperm.service active/success
-    assert_mounted sc-eperm
-    run journal_of sc-eperm
-    assert_output --partial "statmount unavailable"
-    c systemctl stop overlay-helper@sc-eperm.service
-    assert_unit_state overlay-helper@sc-eperm.service inactive/success
-    assert_gone sc-eperm
+    start_stop sc-eperm "statmount unavailable" EPERM
 }
 
 @test "SystemCallFilter=@system-service @mount (systemd's default: SIGSYS): mount and umount still work" {
-    filtered_instance sc-default
-    c systemctl start overlay-helper@sc-default.service
-    assert_unit_state overlay-helper@sc-default.service active/success
-    assert_mounted sc-default
-    run journal_of sc-default
-    assert_output --partial "a seccomp filter kills its callers"
-    c systemctl stop overlay-helper@sc-default.service
-    assert_unit_state overlay-helper@sc-default.service inactive/success
-    assert_gone sc-default
+    start_stop sc-default "a seccomp filter kills its callers"
 }
 
 @test "SystemCallFilter= (EPERM): a holder keeps the overlay; ExecStop= names it and fails" {

@@ -8,6 +8,13 @@ load helpers
 
 M() { echo "$T/state/web/merged"; }
 
+# An overlay at $T/n/m whose lower is inside web's Merged: the kernel keeps a
+# private clone of web's mount for it, in no mount table.
+nested_overlay() {
+    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
+    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+}
+
 # Upper's root xattrs and Work's entries, as a check must leave them.
 traces() {
     python3 -c 'import os, sys
@@ -72,8 +79,7 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
 @test "kernel: a nested overlay's hidden clone keeps the instance alive: umount exits 3, Work untouched" {
     simple_instance web
     oh mount web
-    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
-    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    nested_overlay
     run oh umount web
     assert_failure 3
     assert_output --partial "the kernel reports its Upper or Work in use by a live overlay this scan cannot see"
@@ -98,8 +104,7 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
 @test "kernel: --wait on an invisible holder waits, then exits 3; freed meanwhile, exits 0" {
     simple_instance web
     oh mount web
-    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
-    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    nested_overlay
     start=$(date +%s%N)
     run oh umount web --wait 1
     end=$(date +%s%N)
@@ -196,8 +201,7 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
 @test "kernel: probe --watch never calls a busy instance free between its checks" {
     simple_instance web
     oh mount web
-    mkdir -p "$(M)/sub" "$T/n/u" "$T/n/w" "$T/n/m"
-    mount -t overlay overlay -o "lowerdir=$(M)/sub,upperdir=$T/n/u,workdir=$T/n/w" "$T/n/m"
+    nested_overlay
     run oh umount web
     assert_failure 3
     run oh probe web --watch --interval 0.05 --timeout 2.5

@@ -113,7 +113,6 @@ for _ in range(int(sys.argv[2])):
     [[ "$output" == *": Too many levels of symbolic links" ]]
 }
 
-# Needs the purge verb to pass the failing path through text_shorten_path().
 @test "purge of a too-deep tree names the path shortened, with the levels left out" {
     simple_instance game
     oh mount game

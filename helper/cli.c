@@ -37,7 +37,9 @@ static const struct option options[] = {
         {},
 };
 
-int cli_usage_error(const char *verb, const char *fmt, ...)
+/* Prints "overlay-helper: VERB: WHAT" and a pointer to --help.
+ * Returns: -EINVAL. */
+static int _printf_(2, 3) cli_usage_error(const char *verb, const char *fmt, ...)
 {
         va_list ap;
 

@@ -53,9 +53,5 @@ int cli_parse(int argc, char **argv, const verb_spec *verbs, size_t n_verbs,
 
 void cli_args_done(cli_args *args);
 
-/* Prints "overlay-helper: VERB: WHAT" and a pointer to --help.
- * Returns: -EINVAL. */
-int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Returns: absolute PATH, relative to the cwd now (malloc'd), or NULL. */
 char *cli_absolute(const char *path);

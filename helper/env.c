@@ -24,8 +24,3 @@ bool env_flag(env_switch sw)
         }
         return state[sw] > 0;
 }
-
-const char *env_switch_name(env_switch sw)
-{
-        return sw >= 0 && sw < _ENV_SWITCH_MAX ? names[sw] : "?";
-}

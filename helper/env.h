@@ -22,6 +22,3 @@ typedef enum env_switch {
 
 /* Returns: true if the switch's variable is "1". */
 bool env_flag(env_switch sw);
-
-/* Returns: the variable's name ("OVERLAY_HELPER_NO_STATMOUNT"). */
-const char *env_switch_name(env_switch sw);

@@ -46,14 +46,6 @@ int strv_new_empty(char ***ret)
         return 0;
 }
 
-bool strv_contains(char *const *v, const char *s)
-{
-        for (; v && *v; v++)
-                if (streq(*v, s))
-                        return true;
-        return false;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);

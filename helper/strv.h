@@ -5,7 +5,6 @@
  * leaves it as it was; strv_free() (util.h) frees one. Nothing here logs. */
 #pragma once
 
-#include <stdbool.h>
 #include <stddef.h>
 
 /* Appends a copy of S. Returns: 0 or -ENOMEM. */
@@ -18,8 +17,6 @@ int strv_add_len(char ***v, const char *s, size_t len);
 int strv_new_empty(char ***ret);
 
 size_t strv_length(char *const *v);
-
-bool strv_contains(char *const *v, const char *s);
 
 /* Sorts V and drops duplicates, in place. */
 void strv_sort_unique(char **v);

@@ -41,6 +41,10 @@ void ovl_check_unlock(const char *runtime_dir, int fd);
  * Returns: as ovl_kernel_in_use(), -EAGAIN when another run holds the lock. */
 int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg);
 
+/* Fills F for M, a mount on Merged that is not this instance's overlay.
+ * Returns: -EEXIST. */
+int ovl_fail_foreign(inst_failure *f, const overlay_config *cfg, const mount_entry *m);
+
 int ovl_mount(inst_run *run, inst_failure *f);
 int ovl_umount(inst_run *run, inst_failure *f);
 int ovl_purge(inst_run *run, inst_failure *f);

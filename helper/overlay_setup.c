@@ -98,7 +98,6 @@ static int make_dirs(const inst_run *run, made_dirs *d, inst_failure *f)
 static int check_merged(const overlay_config *cfg, mount_entry **ret_mount, inst_failure *f)
 {
         _cleanup_mount_entry_ mount_entry *m = NULL;
-        _cleanup_free_ char *what = NULL;
         overlay_spec spec = ovl_spec(cfg);
         int r = mount_at(cfg->merged, &m);
 
@@ -111,9 +110,7 @@ static int check_merged(const overlay_config *cfg, mount_entry **ret_mount, inst
                 *ret_mount = TAKE_PTR(m);
                 return 0;
         }
-        if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
-                what = NULL;
-        return inst_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
+        return ovl_fail_foreign(f, cfg, m);
 }
 
 /* Fills F with the copies in LIVE as holders of a refusal at STEP. */

@@ -98,3 +98,12 @@ int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg)
         ovl_check_unlock(env->runtime_dir, fd);
         return r;
 }
+
+int ovl_fail_foreign(inst_failure *f, const overlay_config *cfg, const mount_entry *m)
+{
+        _cleanup_free_ char *what = NULL;
+
+        if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
+                what = NULL;
+        return inst_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
+}

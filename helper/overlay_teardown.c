@@ -147,12 +147,8 @@ static int unmount_top(const inst_run *run, uint64_t *last_seen, dev_t *ret_devn
                 return TOP_NONE;
         if (r < 0)
                 return inst_fail(f, STEP_LOOKUP, r, NULL, cfg->merged, NULL);
-        if (!overlay_is_instance(m, &spec)) {
-                _cleanup_free_ char *what = NULL;
-                if (asprintf(&what, "%s '%s' (options %s)", m->fstype, m->source, m->fs_options) < 0)
-                        what = NULL;
-                return inst_fail(f, STEP_FOREIGN, -EEXIST, NULL, cfg->merged, what);
-        }
+        if (!overlay_is_instance(m, &spec))
+                return ovl_fail_foreign(f, cfg, m);
         r = overlay_umount(cfg->merged);
         if (r == -EINVAL) {
                 /* Gone under us is progress; the same mount still there

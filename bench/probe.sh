@@ -183,16 +183,16 @@ note "PID 1's namespace has $(wc -l < /proc/self/mountinfo) mounts"
 
 # ---- one setup ---------------------------------------------------------------
 
-# spawn_ns K IN_NS [CWD]: K sleeping processes, in a new private mount
-# namespace when IN_NS is 1, else in ours; the last one (the leader: unshare
-# and then sh exec into it) has its cwd in CWD when given. Sets SPAWNED to
-# the leader's PID.
+# spawn_ns K IN_NS [CWD [PROPAGATION]]: K sleeping processes, in a new mount
+# namespace (private, or PROPAGATION) when IN_NS is 1, else in ours; the last
+# one (the leader: unshare and then sh exec into it) has its cwd in CWD when
+# given. Sets SPAWNED to the leader's PID.
 spawn_ns() {
-    local k=$1 in_ns=$2 cwd=${3:-/}
+    local k=$1 in_ns=$2 cwd=${3:-/} prop=${4:-private}
     # shellcheck disable=SC2016 # expanded by that sh
     local script='i=1; while [ "$i" -lt "$1" ]; do sleep "$2" & i=$((i + 1)); done; cd "$3" && exec sleep "$2"'
     if ((in_ns)); then
-        unshare --mount --propagation private -- sh -c "$script" sh "$k" "$SLEEP_SECS" "$cwd" \
+        unshare --mount --propagation "$prop" -- sh -c "$script" sh "$k" "$SLEEP_SECS" "$cwd" \
             < /dev/null > /dev/null 2>&1 &
     else
         sh -c "$script" sh "$k" "$SLEEP_SECS" "$cwd" < /dev/null > /dev/null 2>&1 &
@@ -266,6 +266,78 @@ setup() {
     done
     umount "$MERGED" || die "umount $MERGED in PID 1's namespace failed"
     check_setup "$procs" "$nns"
+}
+
+# setup_mounted P N: the overlay stays mounted in PID 1's namespace (on a
+# shared workspace, as / is on a systemd host) and N-1 namespaces made after it with
+# --propagation slave each hold a copy that receives the unmount, as logind's
+# and other sandboxed services' do; P processes are spread over them, and
+# the last namespace's leader, PID HOLDER, has its cwd in Merged: the one
+# holder. Sets HOLDER.
+setup_mounted() {
+    local procs=$1 nns=$2 per extra k i tries rc copies
+    bench_kill_started
+    for tries in $(seq 1 50); do
+        rc=0
+        "${HELPER[@]}" -q umount "$INSTANCE" 2> "$OUT/umount.err" || rc=$?
+        ((rc == 0)) && break
+        ((rc == 3)) || { cat "$OUT/umount.err" >&2; die "overlay-helper umount failed (exit $rc)"; }
+        sleep 0.1
+    done
+    ((rc == 0)) || die "a copy of the overlay outlived its namespace's processes"
+    ((nns >= 2 && procs >= nns - 1)) || die "the mounted setup needs 2 namespaces and a process in each"
+    # An unmount reaches the copies under the slaves of Merged's parent
+    # mount: the workspace must be shared, as / is on a systemd host.
+    mount --make-shared "$WS"
+    "${HELPER[@]}" -q mount "$INSTANCE" || die "overlay-helper mount failed"
+    LEADERS=()
+    per=$((procs / (nns - 1)))
+    extra=$((procs % (nns - 1)))
+    for ((i = 0; i < nns - 1; i++)); do
+        k=$per
+        ((i < extra)) && k=$((k + 1))
+        if ((i == nns - 2)); then
+            spawn_ns "$k" 1 "$MERGED" slave
+        else
+            spawn_ns "$k" 1 / slave
+        fi
+    done
+    HOLDER=$SPAWNED
+    wait_unshared
+    for tries in $(seq 1 600); do
+        (($(count_sleeps) == procs)) && [[ $(readlink "/proc/$HOLDER/cwd") == "$MERGED" ]] && break
+        ((tries == 600)) && die "only $(count_sleeps) of $procs processes started in 60 s"
+        sleep 0.1
+    done
+    copies=$({ grep -l " $MERGED " /proc/[0-9]*/mountinfo 2> /dev/null || true; } | wc -l)
+    ((copies >= procs + 1)) || die "mounted setup: $copies processes see Merged mounted, not $((procs + 1))"
+}
+
+# check_mounted N: the probe exits 3, says mounted, shows N copies (PID 1's
+# and the N-1 slaves) and names the holder with its cwd, and nobody else.
+# Prints "yes" or "NO (why)".
+check_mounted() {
+    local nns=$1 rc=0
+    probe_cmd > "$OUT/probe.json" 2> "$OUT/probe.err" || rc=$?
+    if ((rc != 3)); then
+        echo "NO (exit $rc: $(head -c 200 "$OUT/probe.err"))"
+        return
+    fi
+    python3 - "$OUT/probe.json" "$HOLDER" "$nns" << 'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+holder, nns = int(sys.argv[2]), int(sys.argv[3])
+why = []
+if r.get("free") is not False or r.get("mounted") is not True:
+    why.append(f"free={r.get('free')} mounted={r.get('mounted')}")
+copies = r.get("copies", [])
+if len(copies) != nns:
+    why.append(f"{len(copies)} copies, not {nns}")
+procs = [p for c in copies for p in c.get("processes", [])]
+if [p["pid"] for p in procs] != [holder] or "cwd" not in (procs[0].get("refs") or []):
+    why.append(f"processes listed: {[p['pid'] for p in procs]}, not just {holder} with its cwd")
+print("yes" if not why else "NO (" + "; ".join(why) + ")")
+EOF
 }
 
 # check_setup P N: the namespaces are as described, and exactly one (the
@@ -351,6 +423,31 @@ print(" ".join("%.2f" % (r[k] * 1e3) for k in ("mean", "stddev", "min", "max")))
                   printf "%.2f %.2f %.2f %.2f\n", m / 1e3, sqrt(v * NR / (NR - 1)) / 1e3, lo / 1e3, hi / 1e3 }' "$OUT/times")
     fi
     read -r "T_MEAN[$name]" "T_SD[$name]" "T_MIN[$name]" "T_MAX[$name]" <<< "$stats"
+}
+
+# time_pair RUNS: the probe and fuser -vm MERGED in turn, RUNS times each
+# after one warm-up of each, timed with $EPOCHREALTIME (interleaved, so load
+# from other jobs hits both alike). Sets P_MED, P_RANGE, F_MED, F_RANGE (ms)
+# and P_RATIO (the median of the per-round ratios probe / fuser).
+time_pair() {
+    local runs=$1 i t0 t1 t2 pt=() ft=() rt=()
+    probe_cmd > /dev/null 2>&1 || true
+    fuser -vm "$MERGED" > /dev/null 2>&1 || true
+    for ((i = 0; i < runs; i++)); do
+        t0=$EPOCHREALTIME
+        probe_cmd > /dev/null 2>&1 || true
+        t1=$EPOCHREALTIME
+        fuser -vm "$MERGED" > /dev/null 2>&1 || true
+        t2=$EPOCHREALTIME
+        pt+=("$((${t1/./} - ${t0/./}))")
+        ft+=("$((${t2/./} - ${t1/./}))")
+        rt+=("$(awk -v a="${pt[-1]}" -v b="${ft[-1]}" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
+    done
+    P_MED=$(awk -v v="$(bench_median "${pt[@]}")" 'BEGIN { printf "%.2f", v / 1e3 }')
+    F_MED=$(awk -v v="$(bench_median "${ft[@]}")" 'BEGIN { printf "%.2f", v / 1e3 }')
+    P_RANGE=$(bench_range "${pt[@]}" | awk -F- '{ printf "%.2f-%.2f", $1 / 1e3, $2 / 1e3 }')
+    F_RANGE=$(bench_range "${ft[@]}" | awk -F- '{ printf "%.2f-%.2f", $1 / 1e3, $2 / 1e3 }')
+    P_RATIO=$(bench_median_real "${rt[@]}")
 }
 
 GREP_CMD=(sh -c "grep -l $MERGED /proc/*/mountinfo")
@@ -457,7 +554,24 @@ measure_point() {
         check_tools
         SYSCALLS=$(count_syscalls)
         SYSCALLS_NOSM=$(OVERLAY_HELPER_NO_STATMOUNT=1 count_syscalls)
+        time_pair "$RUNS"
+        G_PMED=$P_MED G_PRANGE=$P_RANGE G_FMED=$F_MED G_FRANGE=$F_RANGE G_RATIO=$P_RATIO
     fi
+}
+
+# measure_mounted P N: the mounted setup, the probe and fuser interleaved.
+measure_mounted() {
+    note "setting up $1 processes in $2 namespaces, the overlay mounted, slave copies"
+    setup_mounted "$1" "$2"
+    note "mounted setup ready (holder PID $HOLDER): timing"
+    M_OK=$(check_mounted "$2")
+    fuser -m "$MERGED" > "$OUT/tool.out" 2> /dev/null || true
+    GHOST=$HOLDER
+    M_FUSER_OK=$(names_pids "$OUT/tool.out")
+    M_SYSCALLS=$(count_syscalls)
+    time_pair "$RUNS"
+    M_PMED=$P_MED M_PRANGE=$P_RANGE M_FMED=$F_MED M_FRANGE=$F_RANGE M_RATIO=$P_RATIO
+    M_HOLDER=$HOLDER
 }
 
 # count_syscalls: the system calls of one probe run (strace -f; counts only,
@@ -500,8 +614,13 @@ start=$EPOCHREALTIME
 HKEY="$BASE_PROCS/$BASE_NS"
 if [[ -n ${BENCH_PROBE_DIAG:-} ]]; then
     # Diagnostics: the headline setup, then one command, then nothing else.
-    setup "$BASE_PROCS" "$BASE_NS"
-    note "headline setup ready (ghost PID $GHOST); running BENCH_PROBE_DIAG"
+    if [[ ${BENCH_PROBE_DIAG_SETUP:-} == mounted ]]; then
+        setup_mounted "$BASE_PROCS" "$BASE_NS"
+        GHOST=$HOLDER
+    else
+        setup "$BASE_PROCS" "$BASE_NS"
+    fi
+    note "headline setup ready (ghost or holder PID $GHOST); running BENCH_PROBE_DIAG"
     rc=0
     OH_HELPER="${HELPER[*]}" OH_INSTANCE=$INSTANCE OH_MERGED=$MERGED OH_GHOST=$GHOST OH_WS=$WS \
         sh -c "$BENCH_PROBE_DIAG" || rc=$?
@@ -518,6 +637,10 @@ for v in true probe nosm grep fuser lsof findmnt lsns; do
 done
 H_GHOST=$GHOST
 H_G=$G
+M_OK=""
+if ((BASE_NS >= 2)); then
+    measure_mounted "$BASE_PROCS" "$BASE_NS"
+fi
 
 PROC_KEYS=()
 for p in $PROCS_LIST; do
@@ -626,6 +749,25 @@ echo
 echo "- probe: ${SYSCALLS:-n/a}"
 echo "- probe, no statmount: ${SYSCALLS_NOSM:-n/a}"
 echo
+echo "### Interleaved with \`fuser -vm MERGED\`: the ghost, and the overlay mounted"
+echo
+echo "The probe and fuser run in turn, $RUNS rounds after one warm-up each (timed with \$EPOCHREALTIME, so"
+echo "both see the same load); medians, min-max, and the median of the per-round ratios. The ghost case is"
+echo "the setup above. The mounted case: the overlay stays mounted in PID 1's namespace (on a shared mount) and"
+echo "$((BASE_NS - 1)) namespaces made after it with \`--propagation slave\` hold $BASE_PROCS processes and"
+echo "a copy each that receives the unmount; one process, PID ${M_HOLDER:-n/a}, has its cwd in Merged."
+echo
+echo '| case | probe, median ms | probe, min-max | fuser, median ms | fuser, min-max | probe / fuser | target | probe names the holder? | fuser names it? |'
+echo '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |'
+printf '| ghost after the unmount | %s | %s | %s | %s | %s | <= 0.45 | %s | %s |\n' \
+    "$G_PMED" "$G_PRANGE" "$G_FMED" "$G_FRANGE" "$G_RATIO" "${R_OK[$HKEY]}" "$C_FUSER"
+if [[ -n $M_OK ]]; then
+    printf '| mounted, %s slave copies | %s | %s | %s | %s | %s | <= 0.75 | %s | %s |\n' \
+        "$((BASE_NS - 1))" "$M_PMED" "$M_PRANGE" "$M_FMED" "$M_FRANGE" "$M_RATIO" "$M_OK" "$M_FUSER_OK"
+    echo
+    echo "System calls of one probe run, mounted: ${M_SYSCALLS:-n/a}"
+fi
+echo
 echo "### Growth with processes (namespaces: $BASE_NS, or as many as processes when fewer)"
 echo
 table_head
@@ -675,6 +817,12 @@ for k in "${POINTS[@]}"; do
 done
 if [[ $ok_all == yes ]]; then v=met; else v="**NOT met**"; met=0; fi
 echo "- probe names the ghost holder at every point, both paths: $ok_all, $v"
+if le "$G_RATIO" 0.45; then v=met; else v="**NOT met**"; met=0; fi
+echo "- ghost, interleaved: probe <= 0.45 of \`fuser -vm\`: $G_PMED / $G_FMED ms, per-round median $G_RATIO, $v"
+if [[ -n $M_OK ]]; then
+    if le "$M_RATIO" 0.75 && [[ $M_OK == yes ]]; then v=met; else v="**NOT met**"; met=0; fi
+    echo "- mounted, interleaved: probe <= 0.75 of \`fuser -vm\`, holder named: $M_PMED / $M_FMED ms, per-round median $M_RATIO, $M_OK, $v"
+fi
 echo
 echo "These are the probe's /proc path figures (see above): from the initial PID namespace, as on a"
 echo "systemd host, it walks namespaces with NS_MNT_GET_NEXT instead, which this script cannot time"

@@ -31,14 +31,57 @@ int caps_drop(enum caps_set set)
                           CAP_SYS_CHROOT, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1) < 0)
                 return -EINVAL;
         /* Changing state also needs to make dirs owned by the configured user,
-         * remove entries owned by anyone and enter the d--------- work dir. */
-        if (set == CAPS_CHANGE &&
-            capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_CHOWN, CAP_FOWNER,
-                          CAP_DAC_OVERRIDE, -1) < 0)
+         * remove entries owned by anyone and enter the d--------- work dir;
+         * the read-only verbs need that only for the kernel check. */
+        if (capng_updatev(CAPNG_ADD,
+                          set == CAPS_CHANGE ? CAPNG_EFFECTIVE | CAPNG_PERMITTED : CAPNG_PERMITTED,
+                          CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE, -1) < 0)
                 return -EINVAL;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return negative_errno();
         if (capng_apply(CAPNG_SELECT_CAPS) < 0)
                 return -EPERM;
         return 0;
+}
+
+static const int check_caps[] = { CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE };
+
+/* Raw capget()/capset(): two syscalls, where libcap-ng would re-read
+ * /proc/self/status. */
+static int set_effective(uint64_t bits, bool on, uint64_t *ret_changed)
+{
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[2] = { 0 };
+        uint64_t eff, perm, changed;
+
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return negative_errno();
+        eff = data[0].effective | (uint64_t)data[1].effective << 32;
+        perm = data[0].permitted | (uint64_t)data[1].permitted << 32;
+        changed = on ? bits & perm & ~eff : bits & eff;
+        if (!changed)
+                return 0;
+        eff = on ? eff | changed : eff & ~changed;
+        data[0].effective = (uint32_t)eff;
+        data[1].effective = (uint32_t)(eff >> 32);
+        if (syscall(SYS_capset, &hdr, data) < 0)
+                return negative_errno();
+        if (ret_changed)
+                *ret_changed = changed;
+        return 0;
+}
+
+int caps_raise_check(uint64_t *ret_raised)
+{
+        uint64_t bits = 0;
+
+        *ret_raised = 0;
+        for (size_t i = 0; i < ELEMENTSOF(check_caps); i++)
+                bits |= 1ULL << check_caps[i];
+        return set_effective(bits, true, ret_raised);
+}
+
+void caps_lower_check(uint64_t raised)
+{
+        (void)set_effective(raised, false, NULL);
 }

@@ -37,6 +37,8 @@ static int resolve_target(const cli_args *args, const char *input, const char *a
                 return log_error("probe: cannot resolve the relative path '%s': the current "
                                  "directory could not be read", input), EXIT_FAILED;
         int r = probe_target_from_path(absolute, ret);
+        if (r == -ENOENT && strchr(input, '/'))
+                return log_error("probe: no such path: %s", input), EXIT_USAGE;
         if (r == -ENOENT) {
                 log_error("probe: '%s' is neither a configured instance (no %s/%s.conf) nor an "
                           "existing path", input, args->config_dir, input);
@@ -129,10 +131,9 @@ int verb_probe(const cli_args *args)
         probe_result r;
         int k;
 
-        /* The kernel's in-use check of an instance's Upper and Work makes
-         * (and takes away again) a superblock on them: overlayfs creates and
-         * cleans its work and index dirs with our credentials. */
-        k = caps_drop(CAPS_CHANGE);
+        /* What the kernel's in-use check needs more stays permitted and is
+         * raised for the check alone (engine_kernel_in_use). */
+        k = caps_drop(CAPS_READ);
         if (k < 0)
                 return log_error_errno(k, "dropping capabilities failed: %m"), EXIT_FAILED;
         /* A relative path means relative to where we were started: setns()

@@ -20,6 +20,9 @@ static void print_human(const inst_status *s)
 
         printf("%s: %s\n", cfg->instance,
                s->lookup_error ? "unknown (Merged cannot be looked at)"
+               : !m && s->copies.n_copies == 0 && s->copies.kernel_in_use
+                               ? "not mounted here, but in use: the kernel reports its Upper or "
+                                 "Work used by a live overlay"
                : !m            ? "not mounted"
                : s->ours       ? "mounted"
                                : "something else is mounted on Merged");
@@ -31,10 +34,13 @@ static void print_human(const inst_status *s)
         for (size_t i = 0; i < cfg->n_lowers; i++)
                 printf("  %s %s\n", i == 0 ? "lower: " : "       ", cfg->lowers[i]);
         printf("  upper:  %s\n  work:   %s\n  merged: %s\n", cfg->upper, cfg->work, cfg->merged);
-        if (s->copies.n_copies > (size_t)(m && s->ours) || s->copies.n_holders) {
+        if (probe_holding_copies(&s->copies) > (size_t)(m && s->ours) || s->copies.n_holders) {
                 who = probe_describe(&s->copies);
                 printf("  held:   %s\n", who ? who : "?");
-        }
+        } else if (!m && s->copies.kernel_in_use)
+                printf("  held:   by a live overlay no scan can see (a nested overlay whose lower "
+                       "is inside it, an alias, a lazily detached mount); 'overlay-helper probe "
+                       "%s' for details\n", cfg->instance);
 }
 
 static void print_json(const inst_status *s)

@@ -46,6 +46,10 @@ int engine_status(const engine_env *env, char *const *names, size_t n, inst_stat
  * Returns: 1 in use, 0 not, -errno when the answer is unknown. */
 int engine_kernel_in_use(const engine_env *env, const char *name);
 
+/* The same for an instance whose config is loaded. The capabilities the
+ * check needs (caps_raise_check()) are effective for the check alone. */
+int engine_kernel_in_use_cfg(const engine_env *env, const overlay_config *cfg);
+
 /* Probe's TARGET when it names an instance: its Merged, its layers and the
  * superblock mounted there, bounded by the mount the helper recorded.
  * Returns: 0 and *ret, -ENOENT when NAME has no config, -EINVAL with *f

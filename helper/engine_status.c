@@ -91,6 +91,23 @@ static int prepare_one(const engine_env *env, inst_status *s, probe_target *t)
         return r < 0 ? 0 : 1;
 }
 
+/* "free" needs the kernel's word (a nested overlay's clone, an alias, a
+ * lazily detached tree are in no table): ask it for an instance mounted
+ * nowhere the scan looked, and for no other, so that status of many mounted
+ * instances pays nothing for it. */
+static void ask_kernel(const engine_env *env, inst_status *s)
+{
+        int r;
+
+        if (s->mount || s->lookup_error || s->copies.n_copies > 0 ||
+            s->failure.step != STEP_NONE)
+                return;
+        r = engine_kernel_in_use_cfg(env, s->cfg);
+        s->copies.kernel_asked = r >= 0;
+        s->copies.kernel_in_use = r > 0;
+        s->copies.kernel_error = r < 0 ? r : 0;
+}
+
 int engine_status(const engine_env *env, char *const *names, size_t n, inst_status *ret)
 {
         probe_target *targets = calloc(n ? n : 1, sizeof(probe_target));
@@ -116,6 +133,7 @@ int engine_status(const engine_env *env, char *const *names, size_t n, inst_stat
         for (size_t k = 0; r >= 0 && k < n_targets; k++) {
                 ret[index[k]].copies = results[k];
                 results[k] = (probe_result){ 0 };
+                ask_kernel(env, &ret[index[k]]);
         }
         for (size_t k = 0; k < n_targets; k++)
                 probe_target_done(&targets[k]);

@@ -9,12 +9,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/kcmp.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "dlib.h"
 #include "holders.h"
+#include "holders_internal.h"
 #include "procfs.h"
 #include "kapi.h"
 #include "env.h"
@@ -23,15 +25,6 @@
 
 
 
-typedef struct scan {
-        const holder_target *target;
-        holder *h;
-        size_t cap;             /* allocated slots in h->refs */
-        unsigned n_read;        /* parts read */
-        unsigned n_denied;      /* parts refused: EACCES, EPERM */
-        bool maybe_gone;        /* something failed with ENOENT/ESRCH */
-        char path[PATH_MAX + 1];
-} scan;
 
 void holder_done(holder *h)
 {
@@ -70,7 +63,7 @@ static int refs_add(scan *s, char *ref)
 
 /* Folds one part's result into the scan; only real failures (ENOMEM, EIO)
  * remain. */
-static int part_done(scan *s, int r)
+int holders_part_done(scan *s, int r)
 {
         if (r >= 0)
                 s->n_read++;
@@ -117,9 +110,19 @@ static int link_ref(scan *s, int procfd, const char *name)
         return refs_add(s, strdup(name));
 }
 
-/* One open fd: "fd:N:PATH" when on target. An fd closed between the listing
- * and here is simply not held any more. */
-static int fd_ref(scan *s, int fddir, const char *name)
+static bool has_ref(const scan *s, const char *ref)
+{
+        for (size_t i = 0; i < s->h->n_refs; i++)
+                if (streq(s->h->refs[i], ref))
+                        return true;
+        return false;
+}
+
+/* One open fd: "fd:N:PATH" when on target, "thread:TID:fd:N:PATH" in a
+ * thread's own table (PREFIX "thread:TID:"), unless the process's table
+ * showed the very same (where kcmp() could not tell them apart). An fd
+ * closed between the listing and here is simply not held any more. */
+static int fd_ref(scan *s, int fddir, const char *name, const char *prefix)
 {
         ssize_t n;
         char *ref;
@@ -139,40 +142,38 @@ static int fd_ref(scan *s, int fddir, const char *name)
         if (n < 0)
                 n = stpcpy(s->path, "?") - s->path;
         s->path[n] = '\0';
-        if (asprintf(&ref, "fd:%s:%s", name, s->path) < 0)
+        if (asprintf(&ref, "%sfd:%s:%s", prefix, name, s->path) < 0)
                 return -ENOMEM;
+        if (*prefix && has_ref(s, ref + strlen(prefix))) {
+                free(ref);
+                return 0;
+        }
         return refs_add(s, ref);
 }
 
-/* getdents64() on a buffer of our own: no DIR allocation per process, and a
- * table of thousands of fds comes in a few calls. */
-static int scan_fds(scan *s, int procfd)
+struct fd_scan {
+        scan *s;
+        const char *prefix;
+};
+
+static int one_fd(int fddir, const char *name, void *userdata)
 {
-        _cleanup_close_ int fddir = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        char buf[8192] __attribute__((aligned(8)));
-        ssize_t n;
-        int r;
+        const struct fd_scan *f = userdata;
+
+        return fd_ref(f->s, fddir, name, f->prefix);
+}
+
+/* getdents64() on a buffer of our own (procfs_each_entry): no DIR
+ * allocation per process, and a table of thousands of fds comes in a few
+ * calls. */
+static int scan_fds(scan *s, int dirfd, const char *prefix)
+{
+        _cleanup_close_ int fddir = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct fd_scan f = { .s = s, .prefix = prefix };
 
         if (fddir < 0)
                 return negative_errno();
-        while ((n = getdents64(fddir, buf, sizeof(buf))) > 0) {
-                for (ssize_t off = 0; off < n;) {
-                        struct dirent64 *d = (struct dirent64 *)(buf + off);
-
-                        off += d->d_reclen;
-                        if (d->d_name[0] == '.')
-                                continue;
-                        r = fd_ref(s, fddir, d->d_name);
-                        if (r < 0)
-                                return r;
-                }
-                /* The kernel stops filling only when the next entry does not
-                 * fit (at most 280 bytes) or the table is done: with that much
-                 * room left it was done, and the empty call can be saved. */
-                if ((size_t)n < sizeof(buf) - 512)
-                        return 0;
-        }
-        return n < 0 ? negative_errno() : 0;
+        return procfs_each_entry(fddir, one_fd, &f);
 }
 
 /* "start-end perms offset MAJ:MIN inode   path": the path when the mapping's
@@ -289,7 +290,7 @@ static int maps_text(scan *s, int fd, size_t first)
 /* Whether PROCMAP_QUERY works on a maps file of our own: an EPERM from it
  * on another process's (opened, so ptrace access was granted) can only be a
  * seccomp filter or an LSM, which would refuse ours as well. */
-static bool procmap_query_refused(void)
+bool holders_procmap_refused(void)
 {
         _cleanup_close_ int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
         struct oh_procmap_query q = {
@@ -321,12 +322,36 @@ static int scan_maps(scan *s, int procfd)
                         return r;
                 /* The text answers for this process whatever the reason;
                  * only the kernel's or a filter's refusal is for good. */
-                if (r != -EPERM || procmap_query_refused()) {
+                if (r != -EPERM || holders_procmap_refused()) {
                         fallback_note("PROCMAP_QUERY", r);
                         use_query = 0;
                 }
         }
         return maps_text(s, TAKE_FD(fd), first);
+}
+
+/* A thread on its own: its name, and the process it belongs to, from its
+ * status ("Name:" first, "Tgid:" a few lines on). */
+static int read_status(int procfd, char **ret_comm, pid_t *ret_tgid)
+{
+        _cleanup_close_ int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
+        char buf[1024], *p;
+        ssize_t n;
+
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        p = strstr(buf, "\nTgid:");
+        if (strncmp(buf, "Name:", 5) != 0 || !p)
+                return -EINVAL;
+        *ret_tgid = (pid_t)strtol(p + 6, NULL, 10);
+        p = buf + 5 + strspn(buf + 5, " \t");
+        p[strcspn(p, "\n")] = '\0';
+        *ret_comm = strdup(p);
+        return *ret_comm ? 0 : -ENOMEM;
 }
 
 static int read_comm(int procfd, char **ret)
@@ -358,44 +383,80 @@ static char *read_unit(pid_t pid)
 }
 
 /* A zombie still has /proc/PID/stat; a reaped process does not. */
-static bool proc_alive(int procfd)
+bool holders_proc_alive(int procfd)
 {
         _cleanup_close_ int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
 
         return fd >= 0 || (errno != ENOENT && errno != ESRCH);
 }
 
-static int open_proc_pid(pid_t pid)
+/* PID, or -TID: /proc/TID is that thread's view. */
+int holders_open_proc(pid_t pid)
 {
         char path[32];
         int fd;
 
-        if (pid <= 0)
+        if (pid == 0 || pid == INT_MIN)
                 return -EINVAL;
-        snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+        snprintf(path, sizeof(path), "/proc/%d", (int)(pid < 0 ? -pid : pid));
         fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : negative_errno();
         return fd;
 }
 
+/* Whether the thread at TASK_FD is in another mount namespace than BASE,
+ * where it is listed, and inspected, on its own. */
+static bool thread_elsewhere(scan *s, int task_fd)
+{
+        char a[64], b[64];
+        ssize_t n;
+
+        if (!s->base_ns_read) {
+                n = readlinkat(s->base_fd, "ns/mnt", a, sizeof(a) - 1);
+                s->base_ns = 0;
+                if (n > 0) {
+                        a[n] = '\0';
+                        s->base_ns = (ino_t)strtoull(a + strcspn(a, "[") + (n > 5), NULL, 10);
+                }
+                s->base_ns_read = true;
+        }
+        n = readlinkat(task_fd, "ns/mnt", b, sizeof(b) - 1);
+        if (n <= 0 || s->base_ns == 0)
+                return false; /* cannot tell: look */
+        b[n] = '\0';
+        return (ino_t)strtoull(b + strcspn(b, "[") + 1, NULL, 10) != s->base_ns;
+}
+
+/* Another thread: its cwd and root where its fs is its own (a thread in
+ * another namespace is left to its own entry), its fds where its table is. */
 static int thread_refs(int task_fd, pid_t tid, void *ud)
 {
         static const char *const links[] = { "cwd", "root" };
         scan *s = ud;
+        char prefix[32];
+        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
-                char *ref = NULL;
-                int r = on_target(task_fd, links[i], s->target);
-                if (r <= 0)
-                        continue; /* a thread that ends meanwhile holds nothing */
-                if (asprintf(&ref, "thread:%d:%s", (int)tid, links[i]) < 0)
-                        return -ENOMEM;
-                r = refs_add(s, ref);
-                if (r < 0)
-                        return r;
+        snprintf(prefix, sizeof(prefix), "thread:%d:", (int)tid);
+        if (!procfs_shares(s->base, tid, KCMP_FS)) {
+                if (thread_elsewhere(s, task_fd))
+                        return 0;
+                for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+                        char *ref = NULL;
+                        r = on_target(task_fd, links[i], s->target);
+                        if (r <= 0)
+                                continue; /* a thread that ends meanwhile holds nothing */
+                        if (asprintf(&ref, "%s%s", prefix, links[i]) < 0)
+                                return -ENOMEM;
+                        r = refs_add(s, ref);
+                        if (r < 0)
+                                return r;
+                }
         }
-        return 0;
+        if (procfs_shares(s->base, tid, KCMP_FILES))
+                return 0;
+        r = scan_fds(s, task_fd, prefix);
+        return r == -ENOMEM ? r : 0;
 }
 
 static int scan_parts(scan *s, int procfd)
@@ -404,41 +465,46 @@ static int scan_parts(scan *s, int procfd)
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(links); i++) {
-                r = part_done(s, link_ref(s, procfd, links[i]));
+                r = holders_part_done(s, link_ref(s, procfd, links[i]));
                 if (r < 0)
                         return r;
         }
-        r = part_done(s, scan_fds(s, procfd));
+        r = holders_part_done(s, scan_fds(s, procfd, ""));
         if (r < 0)
                 return r;
-        r = procfs_each_thread(procfd, s->h->pid, thread_refs, s);
+        r = procfs_each_thread(procfd, s->base, thread_refs, s);
         if (r < 0)
                 return r;
-        return part_done(s, scan_maps(s, procfd));
+        return holders_part_done(s, scan_maps(s, procfd));
 }
 
 int holder_inspect_target(pid_t pid, const holder_target *target, holder *ret)
 {
         _cleanup_(holder_done) holder h = { .pid = pid };
         _cleanup_close_ int procfd = -EBADF;
-        scan s = { .target = target, .h = &h };
+        scan s = { .target = target, .h = &h, .base = pid < 0 ? -pid : pid };
         int r;
 
-        procfd = open_proc_pid(pid);
+        procfd = holders_open_proc(pid);
         if (procfd < 0)
                 return procfd;
-        r = read_comm(procfd, &h.comm);
+        s.base_fd = procfd;
+        if (pid < 0) {
+                h.tid = -pid;
+                r = read_status(procfd, &h.comm, &h.pid);
+        } else
+                r = read_comm(procfd, &h.comm);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
         r = scan_parts(&s, procfd);
         if (r < 0)
                 return r;
-        if (s.maybe_gone && !proc_alive(procfd))
+        if (s.maybe_gone && !holders_proc_alive(procfd))
                 return -ESRCH;
         if (s.n_read == 0 && s.n_denied > 0)
                 return -EACCES;
         if (!target->unit_if_held || h.n_refs > 0)
-                h.unit = read_unit(pid);
+                h.unit = read_unit(h.pid);
         if (!h.refs) {
                 h.refs = calloc(1, sizeof(char *));
                 if (!h.refs)
@@ -454,128 +520,4 @@ int holder_inspect(pid_t pid, dev_t devnum, holder *ret)
         const holder_target target = { .devnum = devnum };
 
         return holder_inspect_target(pid, &target, ret);
-}
-
-
-/* holder_inspect_any(): each part above looked at once; REF decides. */
-static int any_link(const holder_any *a, int dirfd, const char *name)
-{
-        unsigned id_mask = a->unique_ids ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID;
-        struct statx sx;
-
-        if (statx(dirfd, name, AT_STATX_DONT_SYNC, a->want_mnt_ids ? id_mask : 0, &sx) < 0)
-                return negative_errno();
-        return a->ref(makedev(sx.stx_dev_major, sx.stx_dev_minor),
-                      (sx.stx_mask & id_mask) ? sx.stx_mnt_id : 0, a->userdata);
-}
-
-static int any_fds(const holder_any *a, scan *s, int procfd)
-{
-        _cleanup_close_ int fddir = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        char buf[8192] __attribute__((aligned(8)));
-        ssize_t n;
-
-        if (fddir < 0)
-                return negative_errno();
-        while ((n = getdents64(fddir, buf, sizeof(buf))) > 0) {
-                for (ssize_t off = 0; off < n;) {
-                        struct dirent64 *d = (struct dirent64 *)(buf + off);
-                        int r = d->d_name[0] == '.' ? 0 : any_link(a, fddir, d->d_name);
-
-                        off += d->d_reclen;
-                        if (r == -ENOENT)
-                                s->maybe_gone = true; /* closed meanwhile */
-                        else if (r < 0)
-                                return r;
-                }
-                if ((size_t)n < sizeof(buf) - 512)
-                        return 0; /* as in scan_fds() */
-        }
-        return n < 0 ? negative_errno() : 0;
-}
-
-static int any_maps_query(const holder_any *a, int fd)
-{
-        struct oh_procmap_query q = { .vma_end = 0 };
-        int r;
-
-        do {
-                q = (struct oh_procmap_query){
-                        .size = sizeof(q),
-                        .query_flags = OH_PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
-                                       OH_PROCMAP_QUERY_FILE_BACKED_VMA,
-                        .query_addr = q.vma_end,
-                };
-                if (ioctl(fd, OH_PROCMAP_QUERY, &q) < 0)
-                        return errno == ENOENT || errno == ESRCH ? 0 : negative_errno();
-                r = a->ref(makedev(q.dev_major, q.dev_minor), 0, a->userdata);
-        } while (r >= 0);
-        return r;
-}
-
-/* Each mapping's device, read as scan_maps() reads it. */
-static int any_maps(const holder_any *a, int procfd)
-{
-        static int use_query = -1;
-        _cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL;
-        unsigned maj, min;
-        size_t size = 0;
-        int r = 0;
-
-        if (fd < 0)
-                return negative_errno();
-        if (use_query < 0)
-                use_query = !env_flag(ENV_NO_PROCMAP_QUERY);
-        if (use_query) {
-                r = any_maps_query(a, fd);
-                if (r != -ENOTTY && r != -EINVAL && r != -ENOSYS && r != -EOPNOTSUPP && r != -EPERM)
-                        return r;
-                if (r != -EPERM || procmap_query_refused()) {
-                        fallback_note("PROCMAP_QUERY", r);
-                        use_query = 0;
-                }
-        }
-        f = fdopen(fd, "re");
-        if (!f)
-                return negative_errno();
-        TAKE_FD(fd);
-        /* "start-end perms offset MAJ:MIN inode path" */
-        for (r = 0; r >= 0 && getline(&line, &size, f) > 0;)
-                if (sscanf(line, "%*s %*s %*s %x:%x", &maj, &min) == 2)
-                        r = a->ref(makedev(maj, min), 0, a->userdata);
-        return r < 0 ? r : ferror(f) ? negative_errno() : 0;
-}
-
-static int thread_any(int task_fd, pid_t tid, void *ud)
-{
-        const holder_any *a = ud;
-        int r = any_link(a, task_fd, "cwd");
-
-        (void)tid;
-        if (r == -ENOMEM)
-                return r;
-        r = any_link(a, task_fd, "root");
-        return r == -ENOMEM ? r : 0;
-}
-
-int holder_inspect_any(pid_t pid, const holder_any *any)
-{
-        static const char *const links[] = { "cwd", "root", "exe" };
-        _cleanup_close_ int procfd = open_proc_pid(pid);
-        scan s = { 0 };
-        int r = procfd < 0 ? procfd : 0;
-
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
-                r = part_done(&s, any_link(any, procfd, links[i]));
-        if (r >= 0)
-                r = part_done(&s, any_fds(any, &s, procfd));
-        if (r >= 0)
-                r = procfs_each_thread(procfd, pid, thread_any, (void *)any);
-        if (r >= 0)
-                r = part_done(&s, any_maps(any, procfd));
-        if (r >= 0 && s.maybe_gone && !proc_alive(procfd))
-                return -ESRCH;
-        return r < 0 ? r : s.n_read == 0 && s.n_denied > 0 ? -EACCES : 0;
 }

@@ -4,8 +4,13 @@
  * Promises: holder_inspect() tells which of a process's cwd, root, exe, open fds
  * and memory maps are on the superblock DEVNUM (the stat() of each magic
  * link, so it answers the same from any namespace), as strings "cwd", "root",
- * "exe", "fd:N:PATH", "mmap:PATH". A process that exits mid-scan, or one we
- * may not inspect, is reported as -ESRCH/-EACCES, never as an error to log. */
+ * "exe", "fd:N:PATH", "mmap:PATH"; another thread's cwd, root and fds where
+ * they are its own (kcmp() tells), as "thread:TID:cwd", "thread:TID:fd:N:PATH".
+ * A thread listed on its own (in a mount namespace of its own, or standing
+ * for a process whose leader exited: see mntns_for_each_pid_ns) is passed as
+ * -TID and inspected through /proc/TID. A process that exits mid-scan, or
+ * one we may not inspect, is reported as -ESRCH/-EACCES, never as an error
+ * to log. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,14 +18,17 @@
 #include <sys/types.h>
 
 typedef struct holder {
-        pid_t pid;
-        char *comm;
+        pid_t pid;      /* the thread group's (the process's) */
+        pid_t tid;      /* 0, or the thread that holds on its own: "thread TID of PID" */
+        char *comm;     /* the process's, or thread TID's own */
         char *unit;     /* systemd unit (sd_pid_get_unit), or NULL */
         char **refs;    /* NULL-terminated */
         size_t n_refs;
 } holder;
 
-/* Returns: 0 and *ret filled (refs may be empty), -ESRCH if PID is gone,
+/* PID is a process, or -TID a thread on its own (then *ret's pid is its
+ * process's and tid TID).
+ * Returns: 0 and *ret filled (refs may be empty), -ESRCH if PID is gone,
  * -EACCES if we may not look, other -errno. */
 int holder_inspect(pid_t pid, dev_t devnum, holder *ret);
 void holder_done(holder *h);

@@ -78,6 +78,7 @@ struct oh_statmount {
 
 #define OH_STATMOUNT_SB_BASIC     0x00000001U
 #define OH_STATMOUNT_MNT_BASIC    0x00000002U
+#define OH_STATMOUNT_PROPAGATE_FROM 0x00000004U
 #define OH_STATMOUNT_MNT_ROOT     0x00000008U
 #define OH_STATMOUNT_MNT_POINT    0x00000010U
 #define OH_STATMOUNT_FS_TYPE      0x00000020U
@@ -86,6 +87,10 @@ struct oh_statmount {
 #define OH_STATMOUNT_SB_SOURCE    0x00000200U
 
 #define OH_LSMT_ROOT 0xffffffffffffffffULL
+
+/* statmount()'s mnt_propagation holds these MS_* flags (<sys/mount.h>,
+ * which clashes with <linux/mount.h>). */
+#define OH_MS_UNBINDABLE (1U << 17)
 
 /* nsfs ioctls */
 #define OH_NSIO 0xb7

@@ -41,6 +41,15 @@ void ovl_check_unlock(const char *runtime_dir, int fd);
  * Returns: as ovl_kernel_in_use(), -EAGAIN when another run holds the lock. */
 int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg);
 
+/* The kernel's answer once more, after a short pause, for a "busy" that
+ * only the kernel gave (the scan found no copy), before it becomes an exit
+ * 3: a superblock being torn down (its last mount just unmounted in another
+ * namespace, a lazily detached tree whose last user just left) holds the
+ * mark for a moment after the last mount is gone. Once per run: bounded.
+ * HAVE_LOCK: the caller holds ovl_check_lock(); else it is taken here.
+ * Returns: as ovl_kernel_in_use(), -EAGAIN as ovl_kernel_in_use_locked(). */
+int ovl_kernel_recheck(const engine_env *env, const overlay_config *cfg, bool have_lock);
+
 /* Fills F for M, a mount on Merged that is not this instance's overlay.
  * Returns: -EEXIST. */
 int ovl_fail_foreign(inst_failure *f, const overlay_config *cfg, const mount_entry *m);

@@ -157,7 +157,7 @@ int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mn
                 b.statmount = false;
                 r = mntns_scan_proc(&b);
         }
-        free(b.sm);
+        mntns_builder_done(&b);
         if (r < 0) {
                 mntns_set_done(&b.set);
                 return r;

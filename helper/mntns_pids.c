@@ -5,8 +5,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/kcmp.h>
 
 #include "mntns_pids.h"
+#include "procfs.h"
 #include "util.h"
 
 static pid_t parse_pid(const char *s)
@@ -42,85 +44,167 @@ int mntns_remember_pid(mntns_set *s, pid_t pid, ino_t ino)
         return 0;
 }
 
-int mntns_for_each_pid_ns(pid_ns_fn fn, void *userdata)
+/* One walk of /proc, for the namespace links (NS_FN) or the fd tables
+ * (FD_FN) of every process and thread, or both at once. */
+typedef struct proc_walk {
+        pid_ns_fn ns_fn;
+        mnt_fd_fn fd_fn;
+        void *userdata;
+        unsigned *unreadable;  /* fd tables we may not read, or NULL */
+        int proc_fd;
+        pid_t self;
+        pid_t pid;             /* the process being walked */
+        pid_t fd_pid;          /* whose fd table is being read: PID, or -TID */
+        ino_t base_ino;        /* the namespace it is listed in, 0 until known */
+} proc_walk;
+
+static int visit_fd(int fd_dir, const char *name, void *userdata)
+{
+        const proc_walk *w = userdata;
+        ino_t ino;
+
+        if (name[0] < '0' || name[0] > '9' || mntns_read_ns_link(fd_dir, name, &ino) < 0)
+                return 0;
+        return w->fd_fn(w->fd_pid, atoi(name), ino, w->userdata);
+}
+
+/* The fd table at PATH in DIR_FD: one open, one getdents64() (into a
+ * buffer of our own: no fstat() and fcntl() of fdopendir()) and one
+ * readlink() per fd. A process gone meanwhile is no error. */
+static int walk_fd_dir(proc_walk *w, int dir_fd, const char *path, pid_t fd_pid)
+{
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+                if (w->unreadable && fd_pid > 0 && (errno == EACCES || errno == EPERM))
+                        (*w->unreadable)++;
+                return errno == ENOMEM || errno == EMFILE || errno == ENFILE ? -errno : 0;
+        }
+        w->fd_pid = fd_pid;
+        r = procfs_each_entry(fd, visit_fd, w);
+        return r == -ENOENT || r == -ESRCH || r == -EACCES || r == -EPERM ? 0 : r;
+}
+
+/* One thread of a process with more. Listed (as -TID) when it is in a
+ * namespace of its own (unshare() of CLONE_NEWNS by one thread), or when it
+ * stands for a process whose leader has exited (the first one alive); its
+ * fd table read when it is not the process's (CLONE_FILES unshared): kcmp()
+ * tells, so a thousand threads sharing one table cost a thousand kcmp()
+ * calls, not a thousand walks. */
+static int visit_thread(int task_fd, const char *name, void *userdata)
+{
+        proc_walk *w = userdata;
+        pid_t tid = parse_pid(name);
+        char path[32];
+        ino_t ino;
+        int r = 0;
+
+        if (tid == 0 || tid == w->pid)
+                return 0;
+        if (w->ns_fn) {
+                snprintf(path, sizeof(path), "%d/ns/mnt", (int)tid);
+                if (mntns_read_ns_link(task_fd, path, &ino) < 0)
+                        return 0; /* ended meanwhile */
+                if (ino != w->base_ino) {
+                        if (w->base_ino == 0)
+                                w->base_ino = ino;
+                        r = w->ns_fn(w->proc_fd, -tid, ino, 0, w->userdata);
+                }
+        }
+        if (r < 0 || !w->fd_fn || procfs_shares(w->pid, tid, KCMP_FILES))
+                return r;
+        snprintf(path, sizeof(path), "%d/fd", (int)tid);
+        return walk_fd_dir(w, task_fd, path, -tid);
+}
+
+static int visit_threads(proc_walk *w)
+{
+        _cleanup_close_ int task_fd = -EBADF;
+        char path[32];
+        int r;
+
+        snprintf(path, sizeof(path), "%d/task", (int)w->pid);
+        task_fd = openat(w->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (task_fd < 0)
+                return errno == ENOMEM || errno == EMFILE || errno == ENFILE ? -errno : 0;
+        r = procfs_each_entry(task_fd, visit_thread, w);
+        return r == -ENOENT || r == -ESRCH || r == -EACCES || r == -EPERM ? 0 : r;
+}
+
+/* The process, its fds, then its other threads: for a process with one
+ * thread, one readlink(), one statx() and the fd table. */
+static int visit_pid(proc_walk *w, pid_t pid)
+{
+        char path[32];
+        int r = 0, n;
+
+        w->pid = pid;
+        w->base_ino = 0;
+        if (w->ns_fn) {
+                snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+                r = mntns_read_ns_link(w->proc_fd, path, &w->base_ino);
+                /* A leader that exited leaves no link (ENOENT) while the
+                 * rest of its threads live on: they are looked at below. */
+                if (r != -ENOENT) {
+                        n = w->ns_fn(w->proc_fd, pid, w->base_ino, r, w->userdata);
+                        if (n < 0 || r < 0)
+                                return n;
+                }
+        }
+        if (w->fd_fn && pid != w->self) {
+                snprintf(path, sizeof(path), "%d/fd", (int)pid);
+                n = walk_fd_dir(w, w->proc_fd, path, pid);
+                if (n < 0)
+                        return n;
+        }
+        snprintf(path, sizeof(path), "%d/task", (int)pid);
+        n = procfs_nr_threads(w->proc_fd, path);
+        n = n == 1 || n == -ENOENT || n == -ESRCH ? 0 : visit_threads(w);
+        /* no thread alive to stand for it: gone */
+        if (n >= 0 && r < 0 && w->base_ino == 0)
+                n = w->ns_fn(w->proc_fd, pid, 0, r, w->userdata);
+        return n;
+}
+
+static int walk_procs(proc_walk *w)
 {
         _cleanup_(closedirp) DIR *proc = opendir("/proc");
         struct dirent *de;
 
         if (!proc)
                 return negative_errno();
+        w->proc_fd = dirfd(proc);
+        w->self = getpid();
         while ((de = readdir(proc))) {
                 pid_t pid = parse_pid(de->d_name);
-                char path[32];
-                ino_t ino = 0;
-                int r;
+                int r = pid == 0 ? 0 : visit_pid(w, pid);
 
-                if (pid == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
-                r = mntns_read_ns_link(dirfd(proc), path, &ino);
-                r = fn(dirfd(proc), pid, ino, r < 0 ? r : 0, userdata);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int walk_pid_fds(int proc_fd, pid_t pid, mnt_fd_fn fn, void *userdata, unsigned *unreadable)
+int mntns_for_each_pid_ns(pid_ns_fn fn, void *userdata)
 {
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        char path[32];
-        int fd;
+        proc_walk w = { .ns_fn = fn, .userdata = userdata };
 
-        snprintf(path, sizeof(path), "%d/fd", (int)pid);
-        fd = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (unreadable && (errno == EACCES || errno == EPERM))
-                        (*unreadable)++;
-                return errno == ENOMEM || errno == EMFILE || errno == ENFILE ? -errno : 0;
-        }
-        d = fdopendir(fd);
-        if (!d) {
-                /* fdopendir() fstat()s the dir, which fails once the process
-                 * has exited under us: that is a process gone, not an error */
-                int r = errno == ENOMEM ? -ENOMEM : 0;
-                close(fd);
-                return r;
-        }
-        while ((de = readdir(d))) {
-                ino_t ino;
-                int r;
-
-                if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
-                    mntns_read_ns_link(dirfd(d), de->d_name, &ino) < 0)
-                        continue;
-                r = fn(pid, atoi(de->d_name), ino, userdata);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return walk_procs(&w);
 }
 
 int mntns_walk_mnt_fds(mnt_fd_fn fn, void *userdata, unsigned *unreadable)
 {
-        _cleanup_(closedirp) DIR *proc = opendir("/proc");
-        pid_t self = getpid();
-        struct dirent *de;
+        proc_walk w = { .fd_fn = fn, .userdata = userdata, .unreadable = unreadable };
 
-        if (!proc)
-                return negative_errno();
-        while ((de = readdir(proc))) {
-                pid_t pid = parse_pid(de->d_name);
-                int r;
+        return walk_procs(&w);
+}
 
-                if (pid == 0 || pid == self)
-                        continue;
-                r = walk_pid_fds(dirfd(proc), pid, fn, userdata, unreadable);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+int mntns_walk_procs(pid_ns_fn ns_fn, mnt_fd_fn fd_fn, void *userdata)
+{
+        proc_walk w = { .ns_fn = ns_fn, .fd_fn = fd_fn, .userdata = userdata };
+
+        return walk_procs(&w);
 }
 
 struct fd_pins {

@@ -5,12 +5,12 @@
  * and mntns_pid_map() are mntns_pids.c's, the builder primitives
  * mntns_table.c's; nothing here calls into mntns.c.
  *
- * Namespaces are found by deduping /proc/PID/ns/mnt, then through the nsfs
- * bind mounts in the tables read, then through open fds; a namespace no
- * process is in is entered by a child (setns() would move our own root and
- * cwd). A thread that unshared its mount namespace away from its thread
- * group is not looked for (/proc/PID/task/TID/ns/mnt); the kernel's walk
- * sees its namespace. */
+ * Namespaces are found by deduping /proc/PID/ns/mnt (and a thread's own,
+ * /proc/PID/task/TID/ns/mnt, where it unshared its mount namespace from its
+ * thread group), then through the nsfs bind mounts in the tables read, then
+ * through open fds, noted in the same pass over /proc as the links; a
+ * namespace no process is in is entered by a child (setns() would move our
+ * own root and cwd). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,8 +41,18 @@ typedef struct ns_origin {
         char *path;
 } ns_origin;
 
+/* An open fd on a mount namespace file, met in the pass over /proc and
+ * looked at once every process's namespace is known. */
+typedef struct fd_seen {
+        pid_t pid;  /* -TID: a thread's own fd table */
+        int fd;
+        ino_t ino;
+} fd_seen;
+
 typedef struct proc_scan {
         mntns_builder *b;
+        fd_seen *fds;
+        size_t n_fds;
         ns_known *known; /* sorted by ino */
         size_t n_known;
         ns_origin *origins;
@@ -151,6 +161,7 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
         struct stat st;
         int ns, r;
 
+        pid = pid < 0 ? -pid : pid; /* a thread's own view: /proc/TID */
         if (!ps->b->statmount) {
                 snprintf(path, sizeof(path), "%d/mountinfo", (int)pid);
                 mi_fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
@@ -200,9 +211,20 @@ static int scan_one_process(int proc_fd, pid_t pid, ino_t ino, int link_error, v
         return r;
 }
 
+static int note_fd(pid_t pid, int fd, ino_t ino, void *userdata)
+{
+        proc_scan *ps = userdata;
+
+        if (mntns_grow((void **)&ps->fds, ps->n_fds, sizeof(*ps->fds)) < 0)
+                return -ENOMEM;
+        ps->fds[ps->n_fds++] = (fd_seen){ .pid = pid, .fd = fd, .ino = ino };
+        return 0;
+}
+
+/* Processes whose fds we may not read were counted with their links. */
 static int scan_processes(proc_scan *ps)
 {
-        return mntns_for_each_pid_ns(scan_one_process, ps);
+        return mntns_walk_procs(scan_one_process, note_fd, ps);
 }
 
 static bool write_all(int fd, const char *buf, size_t n)
@@ -447,16 +469,24 @@ static int resolve_pins(proc_scan *ps)
         return 0;
 }
 
-static int discover_fd_pinned(pid_t pid, int fd, ino_t ino, void *userdata)
+/* /proc/TID/fd/N is the thread's own table, as /proc/PID/fd/N the process's. */
+static int discover_fd_pinned(proc_scan *ps)
 {
-        proc_scan *ps = userdata;
-        char path[48];
-        char *steps[] = { path, NULL };
+        for (size_t i = 0; i < ps->n_fds; i++) {
+                const fd_seen *f = &ps->fds[i];
+                char path[48];
+                char *steps[] = { path, NULL };
+                int r;
 
-        if (known_find(ps, ino))
-                return 0;
-        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
-        return read_via_child(ps, steps, -1, path);
+                if (known_find(ps, f->ino))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)(f->pid < 0 ? -f->pid : f->pid),
+                         f->fd);
+                r = read_via_child(ps, steps, -1, path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int mntns_scan_proc(mntns_builder *b)
@@ -467,14 +497,14 @@ int mntns_scan_proc(mntns_builder *b)
         r = scan_processes(&ps);
         if (r >= 0)
                 r = resolve_pins(&ps);
-        /* Processes whose fds we may not read were counted by the first scan. */
         if (r >= 0)
-                r = mntns_walk_mnt_fds(discover_fd_pinned, &ps, NULL);
+                r = discover_fd_pinned(&ps);
         if (r >= 0)
                 r = resolve_pins(&ps);
         for (size_t i = 0; i < ps.n_origins; i++)
                 free(ps.origins[i].path);
         free(ps.origins);
         free(ps.known);
+        free(ps.fds);
         return r;
 }

@@ -6,6 +6,7 @@
  * It sits below both mntns.c (the kernel's namespace walk) and
  * mntns_proc.c (the /proc ways), so the links point one way:
  * mntns.c -> mntns_proc.c -> mntns_pids.c -> mntns_table.c. */
+#include <stdlib.h>
 #include <sys/sysmacros.h>
 
 #include "fallback.h"
@@ -107,6 +108,36 @@ static int add_pin(mntns_set *s, ino_t pinned, ino_t where, const char *mountpoi
         return 0;
 }
 
+/* One mount of the table being read, kept or not. */
+struct mntns_link {
+        uint64_t id, parent;
+        ns_prop prop;
+};
+
+void mntns_builder_done(mntns_builder *b)
+{
+        free(b->sm);
+        free(b->links);
+        b->sm = NULL;
+        b->links = NULL;
+        b->n_links = b->cap_links = 0;
+}
+
+static int add_link(mntns_builder *b, const ns_mount *m)
+{
+        if (b->n_links == b->cap_links) {
+                size_t cap = b->cap_links ? 2 * b->cap_links : 256;
+                void *p = reallocarray(b->links, cap, sizeof(*b->links));
+                if (!p)
+                        return -ENOMEM;
+                b->links = p;
+                b->cap_links = cap;
+        }
+        b->links[b->n_links++] = (struct mntns_link){ .id = m->mnt_id, .parent = m->parent_id,
+                                                      .prop = m->prop };
+        return 0;
+}
+
 int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
 {
         mnt_namespace *ns = &b->set.ns[ns_index];
@@ -114,6 +145,8 @@ int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
         ns_mount *c;
 
         ns->n_all_mounts++;
+        if (add_link(b, m) < 0)
+                return -ENOMEM;
         /* A bind mount of /proc/PID/ns/mnt shows as nsfs with root "mnt:[INO]"
          * in both mountinfo and statmount's MNT_ROOT. */
         if (streq(m->fstype, "nsfs") && mntns_parse_link(m->root, &pinned) &&
@@ -133,6 +166,7 @@ int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
                 .mountpoint = strdup(m->mountpoint),
                 .root = strdup(m->root),
                 .fs_options = strdup(m->fs_options),
+                .prop = m->prop,
         };
         if (!c->fstype || !c->source || !c->mountpoint || !c->root || !c->fs_options) {
                 ns_mount_done(c);
@@ -158,10 +192,19 @@ static bool parse_mountinfo_line(char *line, ns_mount *ret)
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
                 if (!(f[i] = strsep(&p, " ")) || !p)
                         return false;
-        do
+        ret->prop = (ns_prop){ 0 };
+        for (;;) {
                 if (!(t = strsep(&p, " ")))
                         return false;
-        while (!streq(t, "-"));
+                if (streq(t, "-"))
+                        break;
+                if (strncmp(t, "shared:", 7) == 0)
+                        ret->prop.peer_group = strtoull(t + 7, NULL, 10);
+                else if (strncmp(t, "master:", 7) == 0)
+                        ret->prop.master = strtoull(t + 7, NULL, 10);
+                else if (streq(t, "unbindable"))
+                        ret->prop.unbindable = true;
+        }
         ret->fstype = strsep(&p, " ");
         ret->source = strsep(&p, " ");
         ret->fs_options = p;
@@ -179,17 +222,81 @@ static bool parse_mountinfo_line(char *line, ns_mount *ret)
         return true;
 }
 
+static int cmp_link(const void *a, const void *b)
+{
+        const struct mntns_link *x = a, *y = b;
+
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const struct mntns_link *find_link(const mntns_builder *b, uint64_t id)
+{
+        const struct mntns_link key = { .id = id };
+
+        return bsearch(&key, b->links, b->n_links, sizeof(*b->links), cmp_link);
+}
+
+static int cmp_kept(const void *a, const void *b, void *userdata)
+{
+        const ns_mount *m = userdata;
+        uint64_t x = m[*(const size_t *)a].mnt_id, y = m[*(const size_t *)b].mnt_id;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Once a table is read: each kept mount's parent's propagation, where the
+ * table shows the parent, and how many mounts sit on it. */
+static int finish_table(mntns_builder *b, size_t ns_index)
+{
+        mnt_namespace *ns = &b->set.ns[ns_index];
+        _cleanup_free_ size_t *by_id = NULL;
+        size_t n = ns->n_mounts;
+
+        if (n == 0 || b->n_links == 0)
+                goto done;
+        by_id = calloc(n, sizeof(size_t));
+        if (!by_id)
+                return -ENOMEM;
+        qsort(b->links, b->n_links, sizeof(*b->links), cmp_link);
+        for (size_t j = 0; j < n; j++) {
+                const struct mntns_link *l = find_link(b, ns->mounts[j].parent_id);
+                if (l && l->id != ns->mounts[j].mnt_id) {
+                        ns->mounts[j].parent_prop = l->prop;
+                        ns->mounts[j].parent_known = true;
+                }
+                by_id[j] = j;
+        }
+        qsort_r(by_id, n, sizeof(size_t), cmp_kept, ns->mounts);
+        for (size_t i = 0; i < b->n_links; i++) {
+                size_t a = 0, z = n;
+                while (a < z) {
+                        size_t mid = a + (z - a) / 2;
+                        if (ns->mounts[by_id[mid]].mnt_id < b->links[i].parent)
+                                a = mid + 1;
+                        else
+                                z = mid;
+                }
+                if (a < n && ns->mounts[by_id[a]].mnt_id == b->links[i].parent &&
+                    b->links[i].id != b->links[i].parent)
+                        ns->mounts[by_id[a]].n_children++;
+        }
+done:
+        b->n_links = 0;
+        return 0;
+}
+
 int mntns_parse_mountinfo(FILE *f, mntns_builder *b, int ns)
 {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
 
+        b->n_links = 0;
         while (getline(&line, &size, f) > 0) {
                 ns_mount m;
                 if (parse_mountinfo_line(line, &m) && mntns_add_mount(b, (size_t)ns, &m) < 0)
                         return -ENOMEM;
         }
-        return 0;
+        return finish_table(b, (size_t)ns);
 }
 
 /* Errors that mean the kernel lacks what we asked for, so the next way in
@@ -243,9 +350,22 @@ static int statmount_one(uint64_t mnt_id, uint64_t ns_id, struct oh_statmount **
         }
 }
 
+static ns_prop sm_prop(const struct oh_statmount *sm)
+{
+        if (!(sm->mask & OH_STATMOUNT_MNT_BASIC))
+                return (ns_prop){ 0 };
+        return (ns_prop){
+                .peer_group = sm->mnt_peer_group,
+                .master = sm->mnt_master,
+                .propagate_from = (sm->mask & OH_STATMOUNT_PROPAGATE_FROM) ? sm->propagate_from : 0,
+                .unbindable = sm->mnt_propagation & OH_MS_UNBINDABLE,
+        };
+}
+
 static int add_statmount(mntns_builder *b, size_t ns, const struct oh_statmount *sm)
 {
         ns_mount m = {
+                .prop = sm_prop(sm),
                 .mnt_id = sm->mnt_id,
                 .parent_id = sm->mnt_parent_id,
                 .devnum = (sm->mask & OH_STATMOUNT_SB_BASIC)
@@ -260,6 +380,47 @@ static int add_statmount(mntns_builder *b, size_t ns, const struct oh_statmount 
         };
 
         return mntns_add_mount(b, ns, &m);
+}
+
+/* The parents the table did not show (older than min_mnt_id), and those
+ * that are slaves: for these statmount() also says which group in our own
+ * namespace they receive from. One call per distinct parent in a row.
+ * Returns: 0, or -errno of the buffer. */
+static int read_parents(mntns_builder *b, size_t ns_index, uint64_t ns_id)
+{
+        mnt_namespace *ns = &b->set.ns[ns_index];
+        uint64_t last = 0;
+        ns_prop prop = { 0 };
+        bool ok = false;
+
+        for (size_t j = 0; j < ns->n_mounts; j++) {
+                ns_mount *m = &ns->mounts[j];
+                if ((m->parent_known && !m->parent_prop.master) || !m->parent_id ||
+                    m->parent_id == m->mnt_id)
+                        continue;
+                if (m->parent_id != last) {
+                        last = m->parent_id;
+                        ok = oh_statmount(last, ns_id, OH_STATMOUNT_MNT_BASIC | OH_STATMOUNT_PROPAGATE_FROM,
+                                          b->sm, b->sm_size) == 0 && (b->sm->mask & OH_STATMOUNT_MNT_BASIC);
+                        if (ok)
+                                prop = sm_prop(b->sm);
+                }
+                /* one we could not read stays unknown: a ghost in waiting */
+                if (ok) {
+                        m->parent_prop = prop;
+                        m->parent_known = true;
+                }
+        }
+        return 0;
+}
+
+static int finish_statmount_table(mntns_builder *b, int ns, uint64_t ns_id)
+{
+        int r = finish_table(b, (size_t)ns);
+
+        if (r >= 0)
+                r = read_parents(b, (size_t)ns, ns_id);
+        return r < 0 ? r : ns;
 }
 
 int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid)
@@ -282,10 +443,11 @@ int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid
         ns = mntns_add_ns(b, ino, ns_id, some_pid);
         if (ns < 0)
                 return ns;
+        b->n_links = 0;
         do {
                 n = oh_listmount(OH_LSMT_ROOT, ns_id, last, ids, ELEMENTSOF(ids));
                 if (n < 0 && errno == ENOENT)
-                        return ns; /* gone meanwhile: no process or pin left */
+                        return finish_statmount_table(b, ns, ns_id); /* gone meanwhile */
                 r = n < 0 ? fast_path_errno("listmount") : 0;
                 for (long i = 0; r >= 0 && i < n; i++) {
                         last = ids[i];
@@ -296,10 +458,10 @@ int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid
                 if (r == -EACCES) {
                         /* The entry stays, its table partial or empty. */
                         b->set.n_unreadable++;
-                        return ns;
+                        return finish_statmount_table(b, ns, ns_id);
                 }
                 if (r < 0)
                         return r;
         } while (n == (long)ELEMENTSOF(ids));
-        return ns;
+        return finish_statmount_table(b, ns, ns_id);
 }

@@ -15,6 +15,18 @@
 
 #include "kapi.h"
 
+/* A mount's propagation, as mountinfo's optional fields and statmount()
+ * give it; peer group ids are the same in both. */
+typedef struct ns_prop {
+        uint64_t peer_group;    /* "shared:N": its peer group, 0 when not shared */
+        uint64_t master;        /* "master:N": the group it receives from, 0 if not a slave */
+        /* statmount() only: the nearest group on its master chain with a
+         * member in the reader's namespace, 0 if none or unknown (mountinfo's
+         * "propagate_from:" is relative to the read process's root, not ours) */
+        uint64_t propagate_from;
+        bool unbindable;
+} ns_prop;
+
 typedef struct ns_mount {
         uint64_t mnt_id;        /* unique id where known, else mountinfo id */
         uint64_t parent_id;
@@ -24,6 +36,14 @@ typedef struct ns_mount {
         char *mountpoint;       /* as that namespace sees it */
         char *root;             /* root of the mount within its filesystem */
         char *fs_options;       /* escaped, as in mountinfo */
+        ns_prop prop;
+        /* Of a kept mount only, once its table is read: an unmount propagates
+         * by the parent's propagation (the child at the same place beneath
+         * each mount receiving from the parent), and never takes a mount
+         * with children of its own. */
+        ns_prop parent_prop;
+        bool parent_known;      /* parent_prop was read */
+        unsigned n_children;    /* mounts on it, in the whole table */
 } ns_mount;
 
 typedef struct mnt_namespace {
@@ -76,7 +96,14 @@ typedef struct mntns_builder {
          * any nsfs pin of a namespace holding one, was made after the
          * original mount, so both have later ids. */
         uint64_t min_mnt_id;
+        /* Every mount of the table being read (kept or not), to give the
+         * kept ones their parent's propagation and their children. */
+        struct mntns_link *links;
+        size_t n_links, cap_links;
 } mntns_builder;
+
+/* Frees what the builder B holds besides its set. */
+void mntns_builder_done(mntns_builder *b);
 
 /* Grows ARRAY of N entries of SIZE bytes when it is full.
  * Returns: 0, or -ENOMEM. */
@@ -92,7 +119,8 @@ int mntns_add_ns(mntns_builder *b, ino_t ns_ino, uint64_t ns_id, pid_t some_pid)
 int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid);
 
 /* Reads mountinfo lines from F into entry NS; a line we cannot parse is
- * skipped. Returns: 0, or -ENOMEM. */
+ * skipped. Like mntns_read_table(), it then sets each kept mount's
+ * parent_prop and n_children. Returns: 0, or -ENOMEM. */
 int mntns_parse_mountinfo(FILE *f, mntns_builder *b, int ns);
 
 /* M's strings are borrowed; a kept mount gets copies.

@@ -155,6 +155,13 @@ static char *read_fs_log(int fs_fd)
         return out;
 }
 
+static int set_string(int fs_fd, const char *key, const char *value)
+{
+        if (strlen(value) >= FSCONFIG_STRING_MAX)
+                return -ENAMETOOLONG;
+        return fs_config(fs_fd, FSCONFIG_SET_STRING, key, value, 0);
+}
+
 /* Passes a layer by fd where the kernel allows it (no escaping, no path
  * lookup race), else by path string. */
 static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, bool *by_fd)
@@ -171,9 +178,7 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
                 free(read_fs_log(fs_fd));
                 *by_fd = false;
         }
-        if (strlen(path) >= FSCONFIG_STRING_MAX)
-                return -ENAMETOOLONG;
-        return fs_config(fs_fd, FSCONFIG_SET_STRING, key, path, 0);
+        return set_string(fs_fd, key, path);
 }
 
 static int configure_fs(int fs_fd, const overlay_spec *cfg, int upper_fd, int work_fd)
@@ -310,11 +315,19 @@ static int mount_legacy(const overlay_spec *cfg, int merged_fd, char **ret_detai
         return 0;
 }
 
+/* What this kernel's new mount API takes for overlayfs. */
+enum {
+        FS_API_NONE,          /* no fsopen("overlay") for us: mount(2) only */
+        FS_API_ADAPTER,       /* the VFS's legacy adapter (before 6.5) */
+        FS_API_LOWERDIR,      /* overlayfs's own parser, but no lowerdir+ (6.5, 6.6) */
+        FS_API_LOWERDIR_PLUS, /* 6.7+ */
+};
+
 /* fsopen("overlay") exists since 5.2, but "lowerdir+" only since 6.7, and
  * before 6.5 overlayfs sat behind the VFS's legacy adapter, which accepts any
  * key and fails only at CMD_CREATE; so ask the kernel once, explicitly.
- * Returns: 1 the new API with lowerdir+, 0 not, -errno. */
-static int have_lowerdir_plus(void)
+ * Returns: FS_API_*, or -errno. */
+static int fs_api(void)
 {
         static int cached = -1;
         _cleanup_close_ int fs_fd = -EBADF;
@@ -329,17 +342,33 @@ static int have_lowerdir_plus(void)
                 if (errno != ENOSYS && errno != ENODEV && errno != EPERM && errno != EOPNOTSUPP)
                         return negative_errno();
                 fallback_note("fsopen", errno);
-                return cached = 0;
+                return cached = FS_API_NONE;
         }
         if (fs_config(fs_fd, FSCONFIG_SET_FLAG, "overlay-helper-probe", NULL, 0) == 0) {
                 fallback_note("fsconfig (the VFS's legacy adapter)", EOPNOTSUPP);
-                return cached = 0; /* the legacy adapter takes anything */
+                return cached = FS_API_ADAPTER; /* the legacy adapter takes anything */
         }
         r = fs_config(fs_fd, FSCONFIG_SET_STRING, "lowerdir+", "/", 0);
         if (r < 0) {
                 fallback_note("fsconfig lowerdir+", r);
-                return cached = 0;
+                return cached = FS_API_LOWERDIR;
         }
+        return cached = FS_API_LOWERDIR_PLUS;
+}
+
+/* Returns: 1 the new API with lowerdir+, 0 not, -errno. */
+static int have_lowerdir_plus(void)
+{
+        static int cached = -1;
+        int r;
+
+        if (cached >= 0)
+                return cached;
+        r = fs_api();
+        if (r < 0)
+                return r;
+        if (r != FS_API_LOWERDIR_PLUS)
+                return cached = 0;
         /* A filter may let fsopen() through and refuse the later calls
          * (EPERM, ENOSYS); a kernel that lets us make them answers a bad fd
          * with EBADF. Found out only at mount time, they would leave a
@@ -384,19 +413,69 @@ int overlay_umount(const char *merged)
  * to mark Upper and Work in use (EBUSY while a live superblock holds them)
  * and before it writes anything to Upper (verified on 6.18). All it may
  * leave is overlayfs's Work/work, which it made. */
+static const char *const check_options[] = { "index=on", NULL };
+
+/* Before lowerdir+ (6.1 to 6.6) the check names Work in a "lowerdir="
+ * string, which overlayfs splits on ':' and unescapes ("\:" is ':') on
+ * every kernel. What it does with a backslash in an upperdir= or workdir=
+ * string differs between kernels (unescaped before 6.13, taken as is
+ * since), and the VFS's legacy adapter (before 6.5) refuses any ',' in a
+ * value: a path like that is not asked about, rather than the wrong dir.
+ * Returns: 0, -EOPNOTSUPP for a path this kernel cannot be given, -errno. */
+static int configure_check_lowerdir(int fs_fd, const overlay_spec *check, bool adapter)
+{
+        _cleanup_free_ char *source = NULL, *lower = malloc(2 * strlen(check->work) + 1);
+        char *d = lower;
+        int r;
+
+        if (!lower)
+                return -ENOMEM;
+        if (strchr(check->upper, '\\') || strchr(check->work, '\\') ||
+            (adapter && (strchr(check->upper, ',') || strchr(check->work, ',')))) {
+                fallback_note(adapter ? "index=on in-use check (a ',' or '\\' in Upper or Work, "
+                                        "and the VFS's legacy adapter)"
+                                      : "index=on in-use check (a '\\' in Upper or Work, and "
+                                        "no lowerdir+)",
+                              EINVAL);
+                return -EOPNOTSUPP;
+        }
+        for (const char *s = check->work; *s; s++) {
+                if (*s == ':')
+                        *d++ = '\\';
+                *d++ = *s;
+        }
+        *d = '\0';
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", check->name) < 0)
+                return -ENOMEM;
+        r = fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
+        if (r >= 0)
+                r = set_string(fs_fd, "lowerdir", lower);
+        if (r >= 0)
+                r = set_string(fs_fd, "upperdir", check->upper);
+        if (r >= 0)
+                r = set_string(fs_fd, "workdir", check->work);
+        if (r >= 0)
+                r = fs_config(fs_fd, FSCONFIG_SET_STRING, "index", "on", 0);
+        return r;
+}
+
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
 {
         _cleanup_close_ int fs_fd = -EBADF;
         char *const lowers[] = { (char *)spec->work, NULL };
-        char *const no_options[] = { (char *)"index=on", NULL };
         overlay_spec check = {
                 .name = spec->name, .lowers = lowers, .n_lowers = 1,
-                .upper = spec->upper, .work = spec->work, .options = no_options,
+                .upper = spec->upper, .work = spec->work, .options = (char *const *)check_options,
         };
         bool had_work = faccessat(work_fd, "work", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-        int r;
+        int api, r;
 
         if (env_flag(ENV_NO_NEW_MOUNT_API))
+                return -EOPNOTSUPP;
+        api = fs_api();
+        if (api < 0)
+                return api;
+        if (api == FS_API_NONE)
                 return -EOPNOTSUPP;
         fs_fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
         if (fs_fd < 0) {
@@ -404,7 +483,9 @@ int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
                 fallback_note("index=on in-use check (fsopen)", r);
                 return r == -ENOSYS || r == -EPERM || r == -ENODEV ? -EOPNOTSUPP : r;
         }
-        r = configure_fs(fs_fd, &check, upper_fd, work_fd);
+        r = api == FS_API_LOWERDIR_PLUS
+                    ? configure_fs(fs_fd, &check, upper_fd, work_fd)
+                    : configure_check_lowerdir(fs_fd, &check, api == FS_API_ADAPTER);
         if (r >= 0)
                 r = fs_config(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
         /* A superblock that was made anyway dies with its context. */
@@ -415,6 +496,8 @@ int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
                 return 1;
         if (r == -ELOOP)
                 return 0;
+        if (r == -EOPNOTSUPP)
+                return r;
         fallback_note("index=on in-use check", r < 0 ? r : -EPROTO);
         return r < 0 ? r : -EPROTO;
 }

@@ -66,7 +66,10 @@ int overlay_umount(const char *merged);
  * callers still scan. The check writes nothing to Upper and removes the
  * Work/work it made; concurrent checks and mounts must be serialised by the
  * caller (a check's superblock holds the mark while it lives). A busy check
- * makes the kernel log one line.
+ * makes the kernel log one line. Without lowerdir+ (6.1 to 6.6) Work goes
+ * in a "lowerdir=" string, escaped; a path that string cannot carry on this
+ * kernel (a backslash in Upper or Work; a ',' behind the VFS's legacy adapter,
+ * before 6.5) is not asked about (-EOPNOTSUPP).
  * Returns: 1 in use, 0 not marked, -EOPNOTSUPP when this kernel (or a
  * seccomp filter) does not let us ask, other -errno when it is unknown. */
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd);

@@ -134,14 +134,20 @@ static int refuse_live_copies(const inst_run *run, inst_failure *f)
         probe_result live;
         int r, in_use = ovl_kernel_in_use(cfg);
 
-        /* The kernel's "in use" is the verdict, whatever the scan finds. */
+        /* The kernel's "in use" is the verdict, whatever the scan finds;
+         * when it finds nothing, the kernel is asked once more, in case it
+         * was a superblock on its way out (ovl_kernel_recheck); only a
+         * clear "not marked" then overrides the first answer. */
         if (in_use > 0) {
                 r = ovl_scan(cfg, 0, 0, &live);
                 if (r < 0)
                         return inst_fail(f, STEP_SCAN, r, "overlays on", cfg->upper, NULL);
-                r = fail_live(f, STEP_LIVE_COPY, cfg, &live);
-                f->what = "kernel";
-                return r;
+                if (live.n_copies > 0 || ovl_kernel_recheck(run->env, cfg, true) != 0) {
+                        r = fail_live(f, STEP_LIVE_COPY, cfg, &live);
+                        f->what = "kernel";
+                        return r;
+                }
+                probe_result_done(&live);
         }
         /* Its "not marked" is not enough (the mark is a flag: an overlay
          * mounted over another's warning holds none). Every live overlay on
@@ -204,6 +210,37 @@ static int check_already_mounted(const inst_run *run, const mount_entry *m, inst
         return 0;
 }
 
+/* Why overlayfs could not set up Work, as far as Upper's filesystem shows:
+ * the kernel itself only says so in its log. Returns: malloc'd, or NULL. */
+static char *readonly_cause(const overlay_config *cfg)
+{
+        _cleanup_close_ int fd = safe_open_dir(cfg->upper);
+        struct statvfs sv;
+        char *s = NULL;
+        int r;
+
+        if (fd < 0 || fstatvfs(fd, &sv) < 0)
+                r = asprintf(&s, "Upper's filesystem could not be looked at (%s): 'dmesg' names "
+                             "the reason", strerror(fd < 0 ? -fd : errno));
+        else if (sv.f_flag & ST_RDONLY)
+                r = asprintf(&s, "Upper's filesystem is read-only");
+        else if (sv.f_files > 0 && sv.f_ffree == 0)
+                r = asprintf(&s, "Upper's filesystem has no free inodes (0 of %llu free)",
+                             (unsigned long long)sv.f_files);
+        else if (sv.f_blocks > 0 && sv.f_bavail == 0)
+                r = asprintf(&s, "Upper's filesystem has no free blocks (0 of %llu available, "
+                             "%llu free for root, %lu bytes each)",
+                             (unsigned long long)sv.f_blocks, (unsigned long long)sv.f_bfree,
+                             (unsigned long)sv.f_frsize);
+        else
+                r = asprintf(&s, "Upper's filesystem has %llu free inodes and %llu of %llu blocks "
+                             "available, so the cause is elsewhere (no tmpfile or xattr "
+                             "support?): 'dmesg' names it",
+                             (unsigned long long)sv.f_ffree, (unsigned long long)sv.f_bavail,
+                             (unsigned long long)sv.f_blocks);
+        return r < 0 ? NULL : s;
+}
+
 /* When overlayfs cannot make its work dir (Upper's filesystem out of space
  * or inodes, no tmpfile or xattr support), it mounts read-only and only
  * says so in the kernel log: a read-write instance would then fail its
@@ -211,6 +248,7 @@ static int check_already_mounted(const inst_run *run, const mount_entry *m, inst
 static int refuse_readonly_fallback(const overlay_config *cfg, bool *mounted, inst_failure *f)
 {
         _cleanup_close_ int fd = open(cfg->merged, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *cause = NULL, *detail = NULL;
         struct statvfs sv;
         int r;
 
@@ -220,14 +258,17 @@ static int refuse_readonly_fallback(const overlay_config *cfg, bool *mounted, in
         if (fd < 0 || fstatvfs(fd, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
                 return 0;
         close(TAKE_FD(fd)); /* an fd on the mount keeps it busy */
+        cause = readonly_cause(cfg);
         r = overlay_umount(cfg->merged);
         if (r < 0)
                 return inst_fail(f, STEP_UMOUNT, r, NULL, cfg->merged, NULL);
         *mounted = false;
+        if (asprintf(&detail, "the kernel fell back to a read-only overlay: it could not set up "
+                     "Work: %s; unmounted it again", cause ? cause : "the cause is unknown") < 0)
+                detail = NULL;
         return inst_fail(f, STEP_MOUNT, -EROFS, NULL, cfg->merged,
-                         "the kernel fell back to a read-only overlay: it could not set up Work "
-                         "(is Upper's filesystem out of space or inodes? 'dmesg' names the reason); "
-                         "unmounted it again");
+                         detail ? detail : "the kernel fell back to a read-only overlay; "
+                                           "unmounted it again");
 }
 
 static int mount_fresh(const inst_run *run, inst_failure *f)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* overlay_target.c: how the overlay kind hands its layers to overlay.c and
  * recognises copies of its mount (kind_overlay.h). */
+#include <time.h>
+
 #include "kind_overlay.h"
 #include "lock.h"
 #include "safedir.h"
@@ -97,6 +99,20 @@ int ovl_kernel_in_use_locked(const engine_env *env, const overlay_config *cfg)
         r = ovl_kernel_in_use(cfg);
         ovl_check_unlock(env->runtime_dir, fd);
         return r;
+}
+
+/* Long enough for a superblock whose last mount just went to be torn down
+ * (a task_work or the kernel's delayed mntput/fput worker), short next to
+ * the exit 3 it may spare. */
+#define RECHECK_PAUSE_NSEC (100 * 1000 * 1000)
+
+int ovl_kernel_recheck(const engine_env *env, const overlay_config *cfg, bool have_lock)
+{
+        struct timespec pause = { .tv_nsec = RECHECK_PAUSE_NSEC };
+
+        /* Nothing signals a superblock's end: a pause, not an event wait. */
+        (void)nanosleep(&pause, NULL);
+        return have_lock ? ovl_kernel_in_use(cfg) : ovl_kernel_in_use_locked(env, cfg);
 }
 
 int ovl_fail_foreign(inst_failure *f, const overlay_config *cfg, const mount_entry *m)

@@ -104,6 +104,8 @@ static int wait_or_busy(const inst_run *run, probe_result *held, inst_step step,
 static int confirm_no_ghost(const inst_run *run, dev_t devnum, uint64_t min_mnt_id,
                             inst_failure *f)
 {
+        bool rechecked = false;
+
         for (;;) {
                 probe_result ghosts;
                 /* The kernel's "in use" decides; its "not marked" does not
@@ -115,6 +117,15 @@ static int confirm_no_ghost(const inst_run *run, dev_t devnum, uint64_t min_mnt_
                 r = ovl_scan(run->cfg, devnum, in_use > 0 ? 0 : min_mnt_id, &ghosts);
                 if (r < 0)
                         return inst_fail(f, STEP_SCAN, r, "copies of", run->cfg->merged, NULL);
+                /* the kernel alone says busy and --wait is over: it may be
+                 * a superblock on its way out (ovl_kernel_recheck); a
+                 * second answer that is unknown leaves the first standing */
+                if (ghosts.n_copies == 0 && in_use > 0 && !rechecked &&
+                    run->deadline - now_sec() <= 0) {
+                        rechecked = true;
+                        if (ovl_kernel_recheck(run->env, run->cfg, false) == 0)
+                                in_use = 0;
+                }
                 if (ghosts.n_copies == 0 && in_use <= 0) {
                         probe_result_done(&ghosts);
                         return 0;

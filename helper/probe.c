@@ -153,6 +153,7 @@ void probe_result_done(probe_result *r)
                 probe_copy_done(&r->copies[i]);
         free(r->copies);
         strv_free(r->loops);
+        strv_free(r->swaps);
         *r = (probe_result){ 0 };
 }
 

@@ -5,10 +5,12 @@
  * (mntns_scan), keeps the copies of the target (same superblock, or an
  * overlay on the same Upper or Work dir) and the mounts beneath them, and for
  * every namespace holding a copy lists its processes with what each holds
- * inside the target (holder_inspect). In PID 1's namespace only processes
- * with references are listed: being in that namespace does not keep the
- * mount alive there; anywhere else it does, so every member is listed. What
- * could not be read is counted in n_unreadable, never fatal.
+ * inside the target (holder_inspect). In PID 1's namespace, and in a copy
+ * that receives the unmount from it (probe_class.h), only processes with
+ * references are listed: being in that namespace does not keep the mount
+ * alive there; in a copy that survives the unmount it does, so every member
+ * is listed. Active swap files on the target are named with its loop
+ * devices. What could not be read is counted in n_unreadable, never fatal.
  * probe_scan_many() answers for many targets at the cost of about one:
  * one pass over the namespaces and one over the processes, shared. */
 #pragma once
@@ -34,10 +36,22 @@ typedef struct probe_target {
         ino_t upper_ino, work_ino;
 } probe_target;
 
+/* What an unmount of the target in PID 1's namespace does to a copy;
+ * ordered so that a copy of several mounts takes the last of theirs. */
+typedef enum probe_prop {
+        PROBE_PROP_INIT,             /* the copy in PID 1's namespace: what is unmounted */
+        PROBE_PROP_RECEIVES,         /* unmounted along with it (a slave or peer):
+                                      * holds only what its processes hold in it */
+        PROBE_PROP_GHOST_IN_WAITING, /* survives the unmount (private, a slave of
+                                      * something else, mounts on it): every member holds */
+        PROBE_PROP_GHOST,            /* not mounted in PID 1's namespace: a ghost now */
+} probe_prop;
+
 typedef struct probe_copy {
         uint64_t ns_id;
         ino_t ns_ino;
         bool init;          /* PID 1's namespace */
+        probe_prop propagation;
         bool other_sb;      /* holds an overlay on the same layers with another superblock
                              * than the target's devnum: a second live overlay */
         char **mountpoints; /* NULL-terminated: where the copy is mounted in it */
@@ -50,10 +64,13 @@ typedef struct probe_copy {
 typedef struct probe_result {
         probe_copy *copies;
         size_t n_copies;
-        size_t n_holders;   /* processes with references, or in a non-init copy */
+        size_t n_holders;   /* processes with references, or in a copy that
+                             * survives an unmount (ghost or ghost in waiting) */
         unsigned n_unreadable;
         char **loops;       /* NULL-terminated or NULL: loop devices backed on the
                              * target, "/dev/loopN (backing FILE)" (loops.h) */
+        char **swaps;       /* NULL-terminated or NULL: active swap files on the
+                             * target, as /proc/swaps names them (swaps.h) */
         /* Set by a caller that asked the kernel (overlay_in_use): whether a
          * live overlay superblock uses the target's Upper or Work, which
          * the kernel knows even where no scan can see. */

@@ -18,8 +18,10 @@
 #include "loops.h"
 #include "mntns.h"
 #include "probe.h"
+#include "probe_class.h"
 #include "probe_internal.h"
 #include "strv.h"
+#include "swaps.h"
 #include "util.h"
 
 /* Per target: what a scan of it alone knows once the tables are read. */
@@ -124,8 +126,7 @@ static int find_copies(pm_many *m, const pm_tindex *ti, size_t ns)
 
                 if (id < ts->min_id)
                         continue;
-                if (mn->init)
-                        ts->init_has_copy = true;
+                ts->init_has_copy |= mn->init;
                 k = pm_grow((void **)&ts->copy_ids, &ts->cap_ids, ts->n_copy_ids, sizeof(uint64_t));
                 if (k >= 0)
                         ts->copy_ids[ts->n_copy_ids++] = id;
@@ -260,6 +261,7 @@ static int add_copy(pm_many *m, size_t ns, size_t lo, size_t hi)
                 if (!devnum)
                         devnum = cm->devnum;
                 k = strv_add(&c.mountpoints, cm->mountpoint);
+                c.propagation = probe_classify(&m->set, ns, cm, t->path, c.propagation);
         }
         nc = k >= 0 && c.mountpoints ? realloc(r->copies, (r->n_copies + 1) * sizeof(c)) : NULL;
         if (!nc) {
@@ -271,8 +273,7 @@ static int add_copy(pm_many *m, size_t ns, size_t lo, size_t hi)
         r->copies = nc;
         nc = &r->copies[r->n_copies++];
         *nc = c;
-        if (c.init)
-                r->mounted = true;
+        r->mounted |= c.init;
         k = add_submounts(m, ns, target, nc);
         if (k >= 0)
                 k = add_pins(m, ns, nc);
@@ -283,12 +284,8 @@ static int add_copy(pm_many *m, size_t ns, size_t lo, size_t hi)
                         .target = target,
                         .copy = r->n_copies - 1,
                         .devnum = devnum,
-                        /* While the target is mounted in PID 1's namespace,
-                         * being in some namespace is not what blocks its
-                         * unmount (a slave copy receives it; a private one
-                         * turns into a ghost, listed once it is one): only
-                         * references count. */
-                        .refs_only = c.init || ts->init_has_copy,
+                        /* where the unmount takes the copy, only references hold */
+                        .refs_only = c.propagation <= PROBE_PROP_RECEIVES,
                 };
         return k;
 }
@@ -416,7 +413,7 @@ static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid)
                 r->n_unreadable++;
                 if (nc->refs_only)
                         return 0;
-                h = (holder){ .pid = pid };
+                h = (holder){ .pid = pid < 0 ? -pid : pid, .tid = pid < 0 ? -pid : 0 };
         } else if (k < 0)
                 return k;
         if (nc->refs_only && h.n_refs == 0) {
@@ -508,8 +505,7 @@ static int build_copies(pm_many *m)
         for (size_t i = 0; k >= 0 && i < m->n; i++)
                 for (size_t j = 0; k >= 0 && j < m->ts[i].n_copy_ids; j++)
                         k = pm_index_add(&m->target_ids, m->ts[i].copy_ids[j], NULL, i);
-        if (k >= 0)
-                pm_sort(m->target_ids.v, m->target_ids.n, sizeof(pm_ent), pm_sort_num);
+        pm_sort(m->target_ids.v, m->target_ids.n, sizeof(pm_ent), pm_sort_num);
         return k;
 }
 
@@ -536,10 +532,11 @@ static int scan_namespaces(pm_many *m)
         return k;
 }
 
-/* Loop devices backed on a target: every one read once, matched per target. */
+/* Loop devices and swap files on a target: each read once, matched per target. */
 static int add_loops(pm_many *m)
 {
-        loop_set loops;
+        _cleanup_(swaps_done) swap_set swaps = { 0 };
+        _cleanup_(loops_done) loop_set loops = { 0 };
         bool any = false;
         int k;
 
@@ -551,7 +548,9 @@ static int add_loops(pm_many *m)
         for (size_t i = 0; k >= 0 && i < m->n; i++)
                 k = loops_holding(&loops, m->t[i].devnum, m->ts[i].copy_ids, m->ts[i].n_copy_ids,
                                   &m->res[i].loops);
-        loops_done(&loops);
+        k = k < 0 ? k : swaps_read(&swaps);
+        for (size_t i = 0; k >= 0 && i < m->n; i++)
+                k = swaps_holding(&swaps, m->t[i].devnum, &m->res[i].swaps);
         return k;
 }
 

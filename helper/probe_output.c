@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* probe_output.c: see probe_output.h. */
 #include "json.h"
+#include "probe_class.h"
 #include "probe_output.h"
 #include "text.h"
 #include "util.h"
@@ -47,6 +48,7 @@ void probe_json_copies(FILE *f, const probe_result *r)
                 json_kv_u64(f, true, "mnt_ns", (unsigned long long)c->ns_ino);
                 json_kv_u64(f, false, "mnt_ns_id", c->ns_id);
                 json_kv_bool(f, false, "init", c->init);
+                json_kv_string(f, false, "propagation", probe_prop_name(c->propagation));
                 json_kv_string(f, false, "mountpoint", c->mountpoints ? c->mountpoints[0] : NULL);
                 fputs(",\"mountpoints\":", f);
                 json_strv(f, c->mountpoints);
@@ -86,9 +88,39 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         json_kv_u64(f, false, "unreadable", r->n_unreadable);
         fputs(",\"loops\":", f);
         json_strv(f, r->loops);
+        fputs(",\"swaps\":", f);
+        json_strv(f, r->swaps);
         fputs(",\"copies\":", f);
         probe_json_copies(f, r);
         fputs("}\n", f);
+}
+
+/* A copy the unmount takes along, with nothing of its own on it: shown
+ * apart, never as a holder (an nsfs pin keeps its namespace, not it). */
+static bool just_receives(const probe_copy *c)
+{
+        return c->propagation == PROBE_PROP_RECEIVES && c->n_processes == 0 && !c->submounts;
+}
+
+size_t probe_holding_copies(const probe_result *r)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_copies; i++)
+                n += !just_receives(&r->copies[i]);
+        return n;
+}
+
+static const char *prop_note(const probe_copy *c)
+{
+        switch (c->propagation) {
+        case PROBE_PROP_RECEIVES:
+                return " (receives the unmount)";
+        case PROBE_PROP_GHOST_IN_WAITING:
+                return " (ghost in waiting: survives the unmount)";
+        default:
+                return "";
+        }
 }
 
 /* PID 1's copy only, no holder: one mount at TARGET is the easy case; a
@@ -117,14 +149,32 @@ static char *verdict_init_only(const probe_target *t, const probe_copy *c)
         return NULL;
 }
 
+/* Loop devices and swap files, with no process holding: they alone. */
+static char *verdict_devices(const probe_result *r)
+{
+        char *s = NULL;
+
+        if (r->n_holders || (!r->loops && !r->swaps))
+                return NULL;
+        if (asprintf(&s, "held by %s %s%s", r->loops ? "loop device" : "swap file",
+                     r->loops ? r->loops[0] : r->swaps[0],
+                     (r->loops ? r->loops[1] || r->swaps : r->swaps[1] != NULL) ? " and more" : "") < 0)
+                return NULL;
+        return s;
+}
+
 char *probe_verdict(const probe_target *t, const probe_result *r)
 {
-        size_t others = 0, submounts = 0;
+        size_t others = 0, submounts = 0, receiving = 0;
+        const probe_copy *init = NULL;
         char *s = NULL;
 
         for (size_t i = 0; i < r->n_copies; i++) {
-                others += !r->copies[i].init;
-                for (char **p = r->copies[i].submounts; p && *p; p++)
+                const probe_copy *c = &r->copies[i];
+                receiving += just_receives(c);
+                others += !c->init && !just_receives(c);
+                init = c->init ? c : init;
+                for (char **p = c->submounts; p && *p; p++)
                         submounts++;
         }
         if (r->n_copies == 0 && r->kernel_in_use)
@@ -142,11 +192,11 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                 return strdup(r->kernel_asked ? "free: not mounted in any mount namespace, and the "
                                                 "kernel reports Upper and Work not in use"
                                               : "free: not mounted in any mount namespace");
-        if (r->n_copies == 1 && r->mounted && r->n_holders == 0 && !r->copies[0].submounts &&
-            !r->loops && (s = verdict_init_only(t, &r->copies[0])))
+        /* copies that receive the unmount change nothing here */
+        if (init && r->n_copies == receiving + 1 && r->n_holders == 0 && !init->submounts &&
+            !r->loops && !r->swaps && (s = verdict_init_only(t, init)))
                 return s;
-        if (r->loops && r->n_holders == 0 &&
-            asprintf(&s, "held by loop device %s%s", r->loops[0], r->loops[1] ? " and more" : "") >= 0)
+        if ((s = verdict_devices(r)))
                 return s;
         if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s",
                      r->n_holders, r->n_holders == 1 ? "" : "es",
@@ -175,7 +225,7 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                         fputs(", ", f);
                         put_safe(f, *p);
                 }
-                fputc('\n', f);
+                fprintf(f, "%s\n", prop_note(c));
                 for (size_t j = 0; j < c->n_processes; j++) {
                         const holder *h = &c->processes[j];
                         fprintf(f, "%-12s %-4s %-7d ", "", "", (int)h->pid);
@@ -209,6 +259,11 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                 fputs("loop device ", f);
                 put_safe(f, *p);
                 fputs(" keeps it busy: detach it (losetup -d) once nothing uses it\n", f);
+        }
+        for (char **p = r->swaps; p && *p; p++) {
+                fputs("swap file ", f);
+                put_safe(f, *p);
+                fputs(" keeps it busy: swapoff it first\n", f);
         }
 }
 
@@ -279,6 +334,7 @@ static void describe_copy(FILE *f, const probe_copy *c)
         if (!c->init) {
                 fprintf(f, "a copy in mnt:[%llu] at ", (unsigned long long)c->ns_ino);
                 put_short(f, c->mountpoints ? c->mountpoints[0] : NULL);
+                fputs(prop_note(c), f);
         }
         describe_paths(f, c->pinned_by, " pinned by ", ", ", "pin", "pins");
         if (c->n_processes)
@@ -305,6 +361,8 @@ char *probe_describe(const probe_result *r)
                 return NULL;
         for (size_t i = 0; i < r->n_copies; i++) {
                 const probe_copy *c = &r->copies[i];
+                if (just_receives(c))
+                        continue;
                 if (!c->init && others == DESCRIBE_COPIES) {
                         hidden++;
                         hidden_processes += c->n_processes;
@@ -315,8 +373,11 @@ char *probe_describe(const probe_result *r)
                         fputs("; ", f);
                 describe_copy(f, c);
         }
-        describe_paths(f, r->loops, shown++ ? "; loop device " : "loop device ", ", ",
-                       "loop device", "loop devices");
+        if (r->loops)
+                describe_paths(f, r->loops, shown++ ? "; loop device " : "loop device ", ", ",
+                               "loop device", "loop devices");
+        describe_paths(f, r->swaps, shown++ ? "; swap file " : "swap file ", ", ", "swap file",
+                       "swap files");
         if (hidden) {
                 char g[TEXT_GROUPED_MAX];
                 put_more(f, "; ", hidden, "namespace", "namespaces");

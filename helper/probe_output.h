@@ -3,8 +3,10 @@
  *
  * Promises: the JSON carries the DESIGN.md keys (target, instance, mounted,
  * free, copies[{mnt_ns, init, mountpoint, pinned_by, processes[{pid, comm,
- * unit, refs}], submounts}]); the human form starts with a one-line verdict.
- * Both list everything the scan found; only probe_describe() summarises. */
+ * unit, refs}], submounts}]), and per copy "propagation" (probe_prop_name),
+ * and "loops" and "swaps"; the human form starts with a one-line verdict.
+ * Both list everything the scan found; only probe_describe() summarises,
+ * leaving out copies that receive the unmount and hold nothing. */
 #pragma once
 
 #include <stdbool.h>
@@ -33,3 +35,7 @@ char *probe_verdict(const probe_target *t, const probe_result *r);
  * counted exactly ("and 4,992 more fds", "and 3 more namespaces (5
  * processes in them)"). Returns: malloc'd string, or NULL on OOM. */
 char *probe_describe(const probe_result *r);
+
+/* The copies that hold the target: all but those that receive the unmount
+ * from PID 1's namespace with nothing of their own in them. */
+size_t probe_holding_copies(const probe_result *r);

@@ -2,38 +2,47 @@
 /* procfs.c: see procfs.h. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "procfs.h"
 #include "util.h"
 
 #define PF_KTHREAD 0x00200000U
 
-/* A thread that unshared its fs (CLONE_FS) has a cwd and root of its own,
- * and /proc/PID/cwd shows only the leader's (or nothing, once the leader
- * has exited): each other thread's task dir goes to FN. */
-int procfs_each_thread(int procfd, pid_t pid, int (*fn)(int task_fd, pid_t tid, void *ud), void *ud)
+struct each_thread {
+        pid_t base;
+        int (*fn)(int task_fd, pid_t tid, void *ud);
+        void *ud;
+};
+
+static int one_thread(int dir_fd, const char *name, void *userdata)
 {
-        int task_fd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_(closedirp) DIR *dir = task_fd >= 0 ? fdopendir(task_fd) : NULL;
-        struct dirent *de;
-        int r = 0;
+        const struct each_thread *e = userdata;
+        pid_t tid = (pid_t)strtol(name, NULL, 10);
+        _cleanup_close_ int fd = -EBADF;
 
-        if (!dir) {
-                if (task_fd >= 0)
-                        close(task_fd);
-                return 0; /* gone, or not ours to read: the leader's parts say so */
-        }
-        while (r >= 0 && (de = readdir(dir))) {
-                pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
-                _cleanup_close_ int fd = -EBADF;
+        if (tid <= 0 || tid == e->base)
+                return 0;
+        fd = openat(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? 0 : e->fn(fd, tid, e->ud);
+}
 
-                if (tid <= 0 || tid == pid)
-                        continue;
-                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (fd >= 0)
-                        r = fn(fd, tid, ud);
-        }
-        return r;
+int procfs_each_thread(int procfd, pid_t base, int (*fn)(int task_fd, pid_t tid, void *ud), void *ud)
+{
+        struct each_thread e = { .base = base, .fn = fn, .ud = ud };
+        _cleanup_close_ int task_fd = -EBADF;
+        int n = procfs_nr_threads(procfd, "task");
+
+        if (n == 1 || n == -ENOENT || n == -ESRCH)
+                return 0; /* alone, or gone: the leader's parts say so */
+        task_fd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (task_fd < 0)
+                return 0; /* gone, or not ours to read */
+        n = procfs_each_entry(task_fd, one_thread, &e);
+        return n == -ENOMEM ? n : 0; /* FN's own failure, else a listing cut short by an exit */
 }
 
 /* A kernel thread has no exe either, but so has a zombie: the PF_KTHREAD bit

@@ -141,6 +141,17 @@ wait_until() {
     return 1
 }
 
+# wait_link LINK OP VALUE: waits until `[ "$(readlink LINK)" OP VALUE ]`
+# (wait_until would expand the readlink once, before it starts waiting).
+wait_link() {
+    for _ in $(seq 500); do
+        test "$(readlink "$1" 2>/dev/null)" "$2" "$3" && return 0
+        sleep 0.01
+    done
+    echo "timed out waiting for: readlink $1 $2 $3 (it is $(readlink "$1" 2>&1))" >&2
+    return 1
+}
+
 # valgrind's --track-fds report lists every fd open at exit; the ones bats
 # gave us say "<inherited from parent>", any other one is ours and leaked.
 refute_fd_leaks() {

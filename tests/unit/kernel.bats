@@ -22,6 +22,23 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
         "$T/state/web/upper" "$T/state/web/work"
 }
 
+# Runs the helper as a kernel without lowerdir+ makes it run, strace
+# answering for the kernel: "6.5" (6.5, 6.6: overlayfs's own parser) refuses
+# the lowerdir+ key, the second fsconfig() of a run after the probe for the
+# legacy adapter; "6.1" (before 6.5) takes that probe's unknown flag, as the
+# VFS's legacy adapter takes any key.
+oh_kernel() {
+    local inject
+    case "$1" in
+    6.5) inject=fsconfig:error=EINVAL:when=2 ;;
+    6.1) inject=fsconfig:retval=0:when=1 ;;
+    *) echo "oh_kernel: unknown kernel $1" >&2; return 1 ;;
+    esac
+    shift
+    strace -f -o /dev/null -e trace=fsconfig -e inject="$inject" "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@"
+}
+
 @test "kernel: a free instance is free, and the check leaves no trace" {
     simple_instance web
     oh mount web
@@ -127,6 +144,7 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
     assert_failure 1
     assert_output --partial "Read-only file system"
     assert_output --partial "fell back to a read-only overlay"
+    assert_output --partial "Upper's filesystem has no free inodes (0 of 5 free)"
     refute_mounted "$T/small/web/merged"
     run oh status --json web
     assert_output --partial '"mounted":false'
@@ -254,4 +272,184 @@ time.sleep(300)' "$(M)" "$T/tid" 3>&- &
     wait_gone "$pid"
     run oh umount web
     assert_success
+}
+
+@test "kernel: without lowerdir+ (6.1 to 6.6) the check names Work in lowerdir=: busy and free" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    for k in 6.5 6.1; do
+        oh mount web
+        oh umount web
+        before=$(traces)
+        run oh_kernel "$k" -v probe web --json
+        assert_success
+        assert_output --partial '"kernel_in_use":false'
+        if [ "$k" = 6.5 ]; then
+            assert_output --partial "fsconfig lowerdir+ unavailable"
+        else
+            assert_output --partial "fsconfig (the VFS's legacy adapter) unavailable"
+        fi
+        [ "$(traces)" = "$before" ]
+        [ ! -e "$T/state/web/work/work" ] && [ ! -e "$T/state/web/work/index" ]
+        oh mount web
+        nested_overlay
+        run oh_kernel "$k" umount web
+        assert_failure 3
+        assert_output --partial "the kernel reports its Upper or Work in use by a live overlay"
+        [ -e "$T/state/web/work/work" ]
+        run oh_kernel "$k" mount web
+        assert_failure 3
+        refute_mounted "$(M)"
+        run oh_kernel "$k" probe web --json
+        assert_failure 3
+        assert_output --partial '"kernel_in_use":true'
+        umount "$T/n/m"
+        run oh_kernel "$k" umount web
+        assert_success
+        [ ! -e "$T/state/web/work/work" ]
+    done
+}
+
+@test "kernel: without lowerdir+, a path lowerdir= cannot carry is not asked about: unknown, never free" {
+    command -v strace >/dev/null || skip "strace not installed"
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/u,1:x" "$T/w,1:x" | write_conf odd
+    oh mount odd
+    oh umount odd
+    # overlayfs's own parser takes ',' and an escaped ':'
+    run oh_kernel 6.5 probe odd --json
+    assert_success
+    assert_output --partial '"kernel_in_use":false'
+    # the legacy adapter refuses a ',' in any value
+    run oh_kernel 6.1 probe odd
+    assert_success
+    assert_output --partial "free as far as the scan sees"
+    assert_output --partial "kernel could not be asked"
+    # kernels disagree on a '\' in upperdir=: never ask about the wrong dir
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/u\\2" "$T/w\\2" | write_conf bs
+    oh mount bs
+    oh umount bs
+    run oh_kernel 6.5 probe bs --json
+    assert_success
+    assert_output --partial '"kernel_in_use":null'
+}
+
+# Starts a helper run (its output in $T/out, then its exit status in
+# $T/rc) that strace stops with SIGSTOP at its first call of CALLS (a
+# comma-separated list), and waits until it is stopped. Prints its PID.
+paused_run() {
+    local calls=$1 log=$T/strace.pause pid
+    shift
+    : > "$log"
+    rm -f "$T/rc"
+    (strace -f -o "$log" -e trace="$calls" \
+        -e inject="$calls":signal=STOP:when=1 "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@" \
+        > "$T/out" 2>&1; echo $? > "$T/rc") > /dev/null 2>&1 3>&- &
+    track_pid $!
+    wait_until grep -q -- '--- stopped by SIGSTOP ---' "$log" || { cat "$T/out" >&2; return 1; }
+    pid=$(awk '/--- stopped by SIGSTOP ---/ { print $1; exit }' "$log")
+    track_pid "$pid"
+    echo "$pid"
+}
+
+# Lets paused run PID go on; its exit status in $rc, its output in $output.
+resume_run() {
+    kill -CONT "$1"
+    wait_until test -s "$T/rc"
+    rc=$(cat "$T/rc")
+    output=$(cat "$T/out")
+}
+
+@test "kernel: a busy that only the kernel reports is asked again after a pause before exit 3" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    oh mount web
+    nested_overlay
+    # the hidden clone goes while umount pauses: the second answer decides
+    pid=$(paused_run clock_nanosleep,nanosleep umount web)
+    [ -e "$T/state/web/work/work" ]
+    umount "$T/n/m"
+    resume_run "$pid"
+    echo "$output"
+    [ "$rc" -eq 0 ]
+    [[ $output == *"removed overlayfs's leftover"* ]]
+    [ ! -e "$T/state/web/work/work" ]
+    # the same for mount, refused at first by the kernel alone
+    oh mount web
+    nested_overlay
+    run oh umount web
+    assert_failure 3
+    pid=$(paused_run clock_nanosleep,nanosleep mount web)
+    umount "$T/n/m"
+    resume_run "$pid"
+    echo "$output"
+    [ "$rc" -eq 0 ]
+    is_mounted "$(M)"
+    # still busy after the pause: exit 3, after one pause only
+    nested_overlay
+    run strace -f -o "$T/strace.count" -e trace=clock_nanosleep,nanosleep "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" umount web
+    assert_failure 3
+    [ "$(grep -c nanosleep "$T/strace.count")" -eq 1 ]
+    umount "$T/n/m"
+}
+
+# The effective capabilities of PID, in hex, as /proc shows them.
+cap_eff() {
+    awk '/^CapEff:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "probe: what the kernel check needs more (chown, fowner, dac_override) is effective for it alone" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    oh mount web
+    oh umount web
+    local extra=$(( (1 << 0) | (1 << 1) | (1 << 3) )) eff
+    # the scan, before the check: its walk of /proc
+    pid=$(paused_run getdents64 probe web)
+    eff=$(cap_eff "$pid")
+    prm=$(awk '/^CapPrm:/ { print $2 }' "/proc/$pid/status")
+    resume_run "$pid"
+    [ "$rc" -eq 0 ]
+    [ $(( 0x$eff & extra )) -eq 0 ]
+    [ $(( 0x$prm & extra )) -eq "$extra" ]
+    # the check: its first fsopen()
+    pid=$(paused_run fsopen probe web)
+    eff=$(cap_eff "$pid")
+    resume_run "$pid"
+    [ "$rc" -eq 0 ]
+    [ $(( 0x$eff & extra )) -eq "$extra" ]
+    # after it: the report's write
+    pid=$(paused_run write probe web)
+    eff=$(cap_eff "$pid")
+    resume_run "$pid"
+    [ "$rc" -eq 0 ]
+    [[ $output == *"free: not mounted"* ]]
+    [ $(( 0x$eff & extra )) -eq 0 ]
+}
+
+@test "status: an instance mounted nowhere whose Upper the kernel reports in use is never free" {
+    simple_instance web
+    simple_instance idle
+    oh mount idle
+    oh umount idle
+    oh mount web
+    nested_overlay
+    run oh umount web
+    assert_failure 3
+    run oh status --json web
+    assert_success
+    assert_output --partial '"mounted":false,"free":false'
+    run oh status web
+    assert_success
+    assert_output --partial "web: not mounted here, but in use: the kernel reports"
+    assert_output --partial "held:   by a live overlay no scan can see"
+    # an instance beside it, unmounted and unused, stays free
+    run oh status --json
+    assert_success
+    assert_output --partial '"instance":"idle","mounted":false,"free":true'
+    assert_output --partial '"instance":"web","mounted":false,"free":false'
+    umount "$T/n/m"
+    run oh status --json web
+    assert_output --partial '"mounted":false,"free":true'
 }

@@ -122,7 +122,7 @@ time.sleep(300)")
     python3 -c "import os, time; os.chroot('$(M)'); time.sleep(300)" 3>&- &
     pid=$!
     track_pid "$pid"
-    sleep 0.3
+    wait_link "/proc/$pid/root" = "$(M)"
     run oh probe web --json
     [ "$(json '[p["refs"] for c in d["copies"] for p in c["processes"] if p["pid"] == '"$pid"']')" = "[['root']]" ]
     run oh umount web
@@ -273,7 +273,10 @@ pin_setup() {
     assert_failure 2
     run oh probe /no/such/thing
     assert_failure 2
-    assert_output --partial "neither a configured instance"
+    assert_output --partial "probe: no such path: /no/such/thing"
+    run oh probe nosuch
+    assert_failure 2
+    assert_output --partial "'nosuch' is neither a configured instance"
     run oh probe web --interval 0
     assert_failure 2
 }

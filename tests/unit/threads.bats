@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Holders that only a thread is: one in a mount namespace of its own, one
+# with an fd table of its own, and the threads of a process whose leader has
+# exited. /proc/PID shows the leader alone; the probe must read
+# /proc/PID/task/TID where a thread's namespace, fs or fd table is its own,
+# and name the thread.
+
+load helpers
+
+M() { echo "$T/state/web/merged"; }
+
+json() {
+    python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+print(eval(sys.argv[1]))' "$1" <<< "$output"
+}
+
+# A python3 process whose one extra thread runs $1 (python, with libc,
+# merged, out and os at hand) and then writes its TID to $T/tid; the main
+# thread runs $2 (default: sleep). Sets $pid.
+thread_client() {
+    python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+merged, out = sys.argv[1], sys.argv[2]
+def check(r, what):
+    if r != 0:
+        raise OSError(ctypes.get_errno(), what)
+def thread():
+    exec(sys.argv[3])
+    with open(out + ".tmp", "w") as f:
+        f.write(str(threading.get_native_id()))
+    os.rename(out + ".tmp", out)
+    time.sleep(300)
+threading.Thread(target=thread, daemon=True).start()
+while not os.path.exists(out):
+    time.sleep(0.01)
+exec(sys.argv[4])
+time.sleep(300)' "$(M)" "$T/tid" "$1" "${2:-pass}" 3>&- &
+    pid=$!
+    track_pid "$pid"
+    wait_until test -s "$T/tid"
+    tid=$(cat "$T/tid")
+}
+
+@test "threads: a thread in a mount namespace of its own holds a ghost: found, thread named" {
+    simple_instance web
+    oh mount web
+    # CLONE_NEWNS from one thread, every mount made private there (so the
+    # unmount does not reach it), then its cwd inside Merged.
+    thread_client 'check(libc.unshare(0x20000), "unshare")
+check(libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None), "mount")
+os.chdir(merged)'
+    [ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+    [ "$(readlink "/proc/$pid/task/$tid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+    umount "$(M)"
+    [ -d "$T/state/web/work/work" ]
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json '[(c["init"], [(p["pid"], p["comm"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, 'python3', ['cwd'])])]" ]
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid python3 (cwd)"
+    [ -d "$T/state/web/work/work" ]
+    run oh mount web
+    assert_failure 3
+    refute_mounted "$(M)"
+    # reaped, every thread with it (a zombie leader may outlive its threads' exit)
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    run oh umount web
+    assert_success
+    [ ! -e "$T/state/web/work/work" ]
+}
+
+@test "threads: a thread with an fd table of its own (CLONE_FILES) holds an fd inside Merged" {
+    simple_instance web
+    oh mount web
+    echo data > "$(M)/held"
+    thread_client 'check(libc.unshare(0x400), "unshare")
+global held_fd
+held_fd = os.open(os.path.join(merged, "held"), os.O_RDONLY)'
+    # the process's own table (the leader's) has no fd inside Merged
+    for f in "/proc/$pid/fd"/*; do
+        [ "$(readlink "$f")" != "$(M)/held" ]
+    done
+    fd=
+    for f in "/proc/$pid/task/$tid/fd"/*; do
+        [ "$(readlink "$f")" = "$(M)/held" ] && fd=${f##*/}
+    done
+    [ -n "$fd" ]
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid python3 (thread:$tid:fd:$fd:$(M)/held)"
+    is_mounted "$(M)"
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json '[(p["pid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, ['thread:$tid:fd:$fd:$(M)/held'])]" ]
+    # reaped, every thread with it (a zombie leader may outlive its threads' exit)
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    run oh umount web
+    assert_success
+}
+
+@test "threads: a process whose leader exited, another thread's cwd inside Merged" {
+    simple_instance web
+    oh mount web
+    # the thread's chdir moves the shared cwd; then the main thread alone
+    # ends (SYS_exit, not exit_group): a zombie leader, /proc/PID/cwd unreadable
+    thread_client 'os.chdir(merged)' 'libc.syscall(60, 0)'
+    wait_until sh -c "[ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]"
+    run readlink "/proc/$pid/cwd"
+    assert_failure
+    [ "$(readlink "/proc/$pid/task/$tid/cwd")" = "$(M)" ]
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid python3 (cwd)"
+    is_mounted "$(M)"
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json '[(p["pid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, ['cwd'])]" ]
+    # reaped, every thread with it (a zombie leader may outlive its threads' exit)
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    run oh umount web
+    assert_success
+}
+
+@test "threads: the mountinfo fallback finds a thread's own namespace too" {
+    simple_instance web
+    oh mount web
+    thread_client 'check(libc.unshare(0x20000), "unshare")
+check(libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None), "mount")
+os.chdir(merged)'
+    umount "$(M)"
+    OVERLAY_HELPER_NO_STATMOUNT=1 run oh probe web --json
+    assert_failure 3
+    [ "$(json '[(c["init"], [(p["pid"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, ['cwd'])])]" ]
+}

@@ -24,6 +24,7 @@ leak_snapshot() {
     use_unit overlay-example@cyc.service
     # One cycle first, so that Upper, Work and Merged exist before the snapshot.
     c systemctl start overlay-example@cyc.service
+    wait_runs cyc 1
     c systemctl stop overlay-example@cyc.service
     before=$(leak_snapshot)
 
@@ -33,6 +34,8 @@ leak_snapshot() {
             fail "cycle $i: start failed"
         fi
         assert_mounted cyc
+        # stopped before its program ran, it would write no line
+        wait_runs cyc $((i + 1))
         timed_stop overlay-example@cyc.service
         ms=$(ms_since "$t0")
         state=$(prop overlay-example@cyc.service ActiveState)/$(prop overlay-example@cyc.service Result)

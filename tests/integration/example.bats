@@ -62,9 +62,14 @@ d -"
     assert_mounted web-1
     # Its program runs from merged/ and wrote through the overlay (ProtectSystem=strict
     # with ReadWritePaths= on merged/).
+    wait_runs web-1 1
     run c cat "$(upper web-1)/data/runs"
     assert_output --regexp '^started [0-9]+$'
-    run c ps -o args= -p "$(prop overlay-example@web-1.service MainPID)"
+    for _ in $(seq 100); do
+        run c ps -o args= -p "$(prop overlay-example@web-1.service MainPID)"
+        [ "$output" = "sleep infinity" ] && break
+        sleep 0.01
+    done
     assert_output "sleep infinity"
 
     t0=${EPOCHREALTIME/./}
@@ -72,6 +77,7 @@ d -"
     restart_ms=$(ms_since "$t0")
     assert_unit_state overlay-example@web-1.service active/success
     assert_mounted web-1
+    wait_runs web-1 2
     run c cat "$(upper web-1)/data/runs"
     assert_equal "$(echo "$output" | wc -l)" 2
 

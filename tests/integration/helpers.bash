@@ -375,3 +375,16 @@ unit_pids() {
 main_pid_cwd() {
     c readlink "/proc/$(prop "$1" MainPID)/cwd"
 }
+
+# wait_runs INSTANCE N: waits up to 10 s until the lower's start program has
+# written N lines to upper/data/runs (Type=exec returns once it is exec'd,
+# before it has run; on a loaded machine that can take a while).
+wait_runs() {
+    local i
+    for ((i = 0; i < 1000; i++)); do
+        [ "$(c cat "$(upper "$1")/data/runs" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+        sleep 0.01
+    done
+    echo "$(upper "$1")/data/runs has fewer than $2 lines after 10 s" >&2
+    return 1
+}

@@ -145,6 +145,34 @@ own_unit_holder() {
     note "scenario 4 (control-group, SIGTERM ignored): failed stop ${STOP_MS} ms (1 s of it final-sigterm), test $(ms_since "$C_T0") ms"
 }
 
+@test "scenario 4: a holder in its own unit that is already dying (SIGTERM pending) is waited for, not blamed" {
+    local inst=own-dying unit=own-dying@own-dying.service
+    c_instance "$inst"
+    use_unit "$unit"
+    # KillMode=process leaves the child; ExecStopPost= stops it, sends it
+    # SIGTERM (pending while it is stopped) and resumes it 1 s later, as a
+    # process still exiting from systemd's SIGTERM on a loaded machine.
+    c_unit "$inst@.service" <<EOF
+[Service]
+ExecStartPre=+/usr/bin/nsenter --mount=/proc/1/ns/mnt -- /usr/sbin/overlay-helper mount %i
+ExecStart=$STATE/%i/merged/bin/start-child
+ExecStopPost=+/bin/sh -c 'c=\$\$(cat /run/oh-dying-child); kill -STOP \$\$c; kill -TERM \$\$c; (sleep 1; kill -CONT \$\$c) & exec /usr/bin/nsenter --mount=/proc/1/ns/mnt -- /usr/sbin/overlay-helper umount --wait 5 %i'
+KillMode=process
+TimeoutStopSec=10
+EOF
+    c systemctl start "$unit"
+    CHILD=$(child_of "$unit" "$inst")
+    echo "$CHILD" > "$C_ROOT/run/oh-dying-child"
+    register files /run/oh-dying-child
+    timed_stop "$unit"
+    assert_unit_state "$unit" inactive/success
+    [ "$STOP_MS" -ge 900 ] || fail "the helper did not wait for the dying child (${STOP_MS} ms)"
+    run journal_of "$inst" -o cat OVERLAY_HELPER_ACTION=umount
+    refute_output --partial "KillMode=control-group"
+    assert_output --partial "unmounted $inst"
+    assert_gone "$inst"
+}
+
 @test "scenario 4: a holder in another unit: waited for event-driven, then the stop ends clean" {
     local pid t0 ms
     c_instance other

@@ -96,7 +96,7 @@ EOF
     for i in 1 2; do
         assert_unit_state "overlay-helper@game@$i.service" active/success
         c findmnt --noheadings --mountpoint "$STATE/game-$i/merged" >/dev/null
-        c test -s "$STATE/game-$i/upper/data/runs"
+        wait_runs "game-$i" 1
     done
     c systemctl stop game@1.service game@2.service
     for i in 1 2; do

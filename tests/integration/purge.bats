@@ -31,6 +31,7 @@ load helpers
     assert_output "from the lower layer"
     c test -f "$LOWER/hello.txt"
     c test ! -e "$(merged reset)/scratch.txt"
+    wait_runs reset 1
     run c cat "$(merged reset)/data/runs"
     assert_equal "$(echo "$output" | wc -l)" 1
     c systemctl stop overlay-example@reset.service
@@ -42,8 +43,8 @@ load helpers
     c_instance idle
     use_unit overlay-example@idle.service
     c systemctl start overlay-example@idle.service
+    wait_runs idle 1
     c systemctl stop overlay-example@idle.service
-    c test -s "$(upper idle)/data/runs"
     run c overlay-helper purge idle
     assert_success
     for dir in "$(upper idle)" "$(work idle)" "$(merged idle)"; do

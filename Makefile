@@ -102,6 +102,21 @@ check-unit: deps
 	$(MAKE) all test-drivers
 	tests/run tests/unit
 
+# The VM tier (tests/vm/run): the unit suite under Debian's 6.1 and 6.12
+# cloud kernels in qemu (TCG), with the binaries built here. Knobs: VM_KERNELS,
+# VM_SUITES, VM_MEM, VM_SMP, VM_TIMEOUT; images are cached in VM_CACHE.
+VM_CACHE        ?= /var/cache/overlay-helper-vm
+VM_DEB_PACKAGES := qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs kmod cpio xz-utils zstd
+VM_PACKAGES     := $(DEB_PACKAGES) dbus kmod procps
+.PHONY: deps-vm check-vm
+
+deps-vm:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(VM_DEB_PACKAGES)"
+
+check-vm: deps deps-vm
+	$(MAKE) all test-drivers
+	VM_CACHE="$(VM_CACHE)" VM_PACKAGES="$(VM_PACKAGES)" tests/vm/run $(BUILD)
+
 check-integration: deps
 	$(MAKE) all
 	tests/run tests/integration
@@ -121,7 +136,7 @@ bench: deps
 
 lint: all
 	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash tests/integration/*.bash \
-	    tests/integration/*.sh bench/*.sh .ci/run
+	    tests/integration/*.sh bench/*.sh docs/*.sh tests/vm/run tests/vm/images.sh tests/vm/guest-init tests/vm/initramfs-init .ci/run
 	tests/integration/verify-units.sh
 	python3 tests/layers.py $(BUILD)
 

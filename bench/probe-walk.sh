@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/probe-walk.sh BIN [PROCESSES] [NAMESPACES]: the probe's NS_MNT_GET_NEXT
 # walk, the path a systemd host takes, which bench/probe.sh cannot time from
 # inside its PID namespace (6.18 refuses the walk there). Run as root from the
@@ -8,9 +9,14 @@
 # overlay, one ghost namespace after it, then a plain umount leaves the ghost.
 # The overlay is mounted by hand, and its id written where `overlay-helper
 # mount` records it (RUNTIME_DIR/INSTANCE.mounted), as the helper would.
+# Timed with hyperfine -N when installed (mean ± sd), else with a loop timed
+# with $EPOCHREALTIME (median, min-max), as bench/probe.sh falls back.
 # WS, M and the counts are mktemp paths and numbers: no spaces to split.
 # shellcheck disable=SC2086,SC2016,SC2012
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 if [ -z "${OH_WALK_INNER:-}" ]; then
     OH_WALK_INNER=1 exec unshare --mount --propagation private "$0" "$@"
 fi
@@ -49,19 +55,46 @@ while [[ $(readlink /proc/$GHOST/cwd) != "$M" ]]; do sleep 0.05; done
 sleep 1
 mkdir -p "$WS/run"
 "$WS/oh" -q --config-dir "$WS/etc" --state-dir "$WS/state" --runtime-dir "$WS/run" status --json bench 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["mount"]["mnt_id"])' > "$WS/run/bench.mounted"
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["instances"][0]["mount"]["mnt_id"])' > "$WS/run/bench.mounted"
 umount $M
 H="$WS/oh --config-dir $WS/etc --state-dir $WS/state --runtime-dir $WS/run"
 echo "ghost $GHOST; processes on the machine: $(ls -d /proc/[0-9]* | wc -l); namespaces: $(lsns -n -t mnt | wc -l)"
 { $H probe bench --json || true; } | python3 -c 'import json,sys; r=json.load(sys.stdin); print("copies", len(r["copies"]), "procs", [p["pid"] for c in r["copies"] for p in c["processes"] if p["refs"]])'
 $H -v probe bench --json 2>&1 >/dev/null | head -3 || true
 set +e
-command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 1; }
-echo "| command | mean ± sd |"
+# time_cmd WARMUP RUNS CMD...: one table row for CMD (run under sh -c when it
+# has a glob, so its figure includes starting sh), WS in its name.
+time_cmd() {
+    local warmup=$1 runs=$2 name i t0 t1 ts=()
+    shift 2
+    name=${*//$WS/WS}
+    if command -v hyperfine >/dev/null; then
+        local N=-N
+        [[ $* == *'*'* ]] && N=
+        hyperfine $N -w $warmup -r $runs --ignore-failure --export-json "$WS/t.json" "$*" >/dev/null 2>&1
+        python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]; print("| `%s` | %.2f ± %.2f ms |" % (sys.argv[2], r["mean"] * 1e3, r["stddev"] * 1e3))' "$WS/t.json" "$name"
+        return
+    fi
+    for ((i = 0; i < warmup + runs; i++)); do
+        t0=$EPOCHREALTIME
+        if [[ $* == *'*'* ]]; then
+            sh -c "$*" >/dev/null 2>&1
+        else
+            # shellcheck disable=SC2048 # no spaces to keep (see the top)
+            $* >/dev/null 2>&1
+        fi
+        t1=$EPOCHREALTIME
+        ((i >= warmup)) && ts+=("$((${t1/./} - ${t0/./}))")
+    done
+    awk -v n="$name" -v m="$(bench_median "${ts[@]}")" -v r="$(bench_range "${ts[@]}")" 'BEGIN {
+        split(r, x, "-"); printf "| `%s` | %.2f ms (%.2f-%.2f) |\n", n, m / 1e3, x[1] / 1e3, x[2] / 1e3 }'
+}
+if command -v hyperfine >/dev/null; then
+    echo "| command | mean ± sd |"
+else
+    echo "| command | median (min-max), \$EPOCHREALTIME loop; hyperfine is not installed |"
+fi
 echo "| --- | ---: |"
-hyperfine -N -w 3 -r 20 --ignore-failure --export-json "$WS/p.json" "$H probe bench --json" >/dev/null 2>&1
-hyperfine -w 1 -r 5 --ignore-failure --export-json "$WS/g.json" "grep -l $M /proc/*/mountinfo" >/dev/null 2>&1
-hyperfine -N -w 1 -r 5 --ignore-failure --export-json "$WS/f.json" "fuser -vm $M" >/dev/null 2>&1
-for j in p g f; do
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]; print("| `%s` | %.2f ± %.2f ms |" % (r["command"].replace(sys.argv[2], "WS"), r["mean"] * 1e3, r["stddev"] * 1e3))' "$WS/$j.json" "$WS"
-done
+time_cmd 3 20 "$H probe bench --json"
+time_cmd 1 5 "grep -l $M /proc/*/mountinfo"
+time_cmd 1 5 "fuser -vm $M"

@@ -39,7 +39,9 @@
 # (default 1), BENCH_STATUS_NS
 # (namespaces besides PID 1's, default 3), BENCH_STATUS_NS_PROCS (processes
 # in each, default 10), BENCH_STATUS_HOLDERS (cwd holders in PID 1's
-# namespace, default 3).
+# namespace, default 3), BENCH_STATUS_OTHER (a second helper binary, e.g. a
+# build before a change: its `status` joins each round, interleaved, and the
+# report gives the median of its per-round ratio to BIN's).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -264,7 +266,15 @@ declare -A LABEL=(
     [status]="\`overlay-helper status\`"
     [json]="\`overlay-helper status --json\`"
     [findmnt]="\`findmnt -t overlay\`"
+    [other]="\`overlay-helper status\`, BENCH_STATUS_OTHER"
 )
+OTHER_HELPER=()
+if [[ -n ${BENCH_STATUS_OTHER:-} ]]; then
+    cp -p -- "$BENCH_STATUS_OTHER" "$BENCH_WS/other-helper"
+    OTHER_HELPER=("$BENCH_WS/other-helper" "${BENCH_HELPER[@]:1}")
+    VARIANTS+=(other)
+fi
+RATIOS_other=()
 declare -A TIMES=()
 RATIOS_status=()
 RATIOS_json=()
@@ -277,6 +287,7 @@ run_variant() {
         status) cmd=("${BENCH_HELPER[@]}" status) ;;
         json) cmd=("${BENCH_HELPER[@]}" status --json) ;;
         findmnt) cmd=(findmnt -t overlay) ;;
+        other) cmd=("${OTHER_HELPER[@]}" status) ;;
     esac
     t0=$EPOCHREALTIME
     "${cmd[@]}" > /dev/null 2>> "$LOG" || rc=$?
@@ -299,6 +310,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     done
     RATIOS_status+=("$(awk -v a="${this[status]}" -v b="${this[findmnt]}" 'BEGIN { printf "%.2f", a / b }')")
     RATIOS_json+=("$(awk -v a="${this[json]}" -v b="${this[findmnt]}" 'BEGIN { printf "%.2f", a / b }')")
+    ((${#OTHER_HELPER[@]})) &&
+        RATIOS_other+=("$(awk -v a="${this[other]}" -v b="${this[status]}" 'BEGIN { printf "%.3f", a / b }')")
     bench_note "round $round/$ROUNDS: status $((this[status] / 1000)) ms, status --json $((this[json] / 1000)) ms, findmnt $((this[findmnt] / 1000)) ms"
 done
 
@@ -359,6 +372,12 @@ echo '| --- | ---: | ---: | ---: |'
 row status "$(bench_median_real "${RATIOS_status[@]}")"
 row json "$(bench_median_real "${RATIOS_json[@]}")"
 row findmnt 1
+if ((${#OTHER_HELPER[@]})); then
+    row other -
+    echo
+    echo "BENCH_STATUS_OTHER (\`$BENCH_STATUS_OTHER\`, sha256 $(sha256sum "$BENCH_STATUS_OTHER" | cut -c1-12)) / BIN,"
+    echo "\`status\`, median of the per-round ratios: $(bench_median_real "${RATIOS_other[@]}")"
+fi
 echo
 # shellcheck disable=SC2086
 med=$(bench_median ${TIMES[status]})

@@ -115,7 +115,8 @@ block "1. busy: a process holds it" \
     "overlay-helper umount web-3" \
     "overlay-helper probe web-3" \
     "overlay-helper probe $M/htdocs" \
-    "readlink /proc/$WORKER/ns/mnt /proc/1/ns/mnt"
+    "readlink /proc/$WORKER/ns/mnt /proc/1/ns/mnt" \
+    "setpriv --reuid=65534 --regid=65534 --clear-groups overlay-helper probe web-3"
 kill "$WORKER"
 sleep 0.3
 ( sleep 2; echo "cd /" >&9 ) &
@@ -143,6 +144,7 @@ block "2. the ghost" \
     "overlay-helper umount web-3" \
     "findmnt $M; ls -a $W" \
     "overlay-helper probe web-3" \
+    "setpriv --reuid=65534 --regid=65534 --clear-groups overlay-helper probe web-3" \
     "nsenter -t $GHOST -m findmnt -o TARGET,SOURCE,FSTYPE,PROPAGATION $M" \
     "overlay-helper mount web-3" \
     "overlay-helper purge web-3"
@@ -174,8 +176,10 @@ block "2a. upperdir is in-use" \
     "mount -t overlay overlay -o lowerdir=/srv/web/base,upperdir=$U,workdir=$W $M" \
     "dmesg | grep overlayfs | tail -2" \
     "overlay-helper probe web-3" \
+    "overlay-helper probe web-3 --json | jq -c '[.copies[] | {mnt_ns, init, propagation}]'" \
     "overlay-helper mount web-3" \
-    "overlay-helper umount web-3"
+    "overlay-helper umount web-3" \
+    "overlay-helper mount web-3; ls -a $W"
 kill "$GHOST"
 sleep 0.3
 block "2a. after the older copy ended" \
@@ -191,6 +195,8 @@ umount -l "$M" 2>/dev/null
 block "6. a nested overlay's hidden clone" \
     "findmnt -t overlay -o TARGET,SOURCE" \
     "overlay-helper probe web-3" \
+    "overlay-helper probe web-3 --json | jq -c '{mounted, free, kernel_in_use, copies}'" \
+    "overlay-helper status web-3" \
     "overlay-helper mount web-3"
 umount /tmp/nested/m
 block "6. once the nested overlay is gone" \
@@ -199,8 +205,13 @@ block "6. once the nested overlay is gone" \
 overlay-helper -q mount web-3
 
 # 3, bind pin.
+# The kernel refuses (EINVAL) an nsfs bind of a namespace whose id is not
+# newer than ours; 6.18 hands ids out in per-CPU batches, so which CPU the
+# new namespace is made on decides. Try each until one takes.
 touch /run/x
-bg "unshare --mount=/run/x --propagation private true"
+for cpu in $(seq 0 $(($(nproc) - 1))); do
+    taskset -c "$cpu" unshare --mount=/run/x --propagation private true 2>/dev/null && break
+done
 block "3. pinned by a bind mount" \
     "overlay-helper umount web-3" \
     "overlay-helper probe web-3" \
@@ -229,6 +240,82 @@ block "3. fd pin gone" \
 stop_all
 overlay-helper -q mount web-3
 
+# 3, fd pin and umount --wait: the pinning process ends 1.5 s in.
+bg "exec unshare --mount --propagation private sleep 3600"
+NS=$LAST
+bg "exec sleep 3600 7</proc/$NS/ns/mnt"
+PIN=$LAST
+kill "$NS"
+sleep 0.3
+( sleep 1.5; kill "$PIN" ) &
+block "3. fd pin, umount --wait" \
+    "time overlay-helper umount web-3 --wait 10"
+stop_all
+overlay-helper -q mount web-3
+
+# 7: holders no copy shows: a bind mount elsewhere, a loop device, a thread.
+mkdir -p "$M/sub" /srv/elsewhere
+mount --bind "$M/sub" /srv/elsewhere
+block "7. a bind mount elsewhere" \
+    "overlay-helper probe web-3" \
+    "overlay-helper umount web-3" \
+    "overlay-helper probe web-3" \
+    "umount /srv/elsewhere" \
+    "overlay-helper umount web-3"
+overlay-helper -q mount web-3
+truncate -s 1M "$M/disk.img"
+if LOOP=$(losetup -f --show "$M/disk.img" 2>/dev/null); then
+    block "7. a loop device" \
+        "overlay-helper probe web-3" \
+        "overlay-helper umount web-3" \
+        "losetup -d $LOOP"
+    while losetup "$LOOP" >/dev/null 2>&1; do sleep 0.1; done
+fi
+rm -f "$M/disk.img"
+python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def thread():
+    if libc.unshare(0x200) != 0:   # CLONE_FS: a cwd of its own
+        raise OSError(ctypes.get_errno(), "unshare")
+    os.chdir(sys.argv[1])
+    open(sys.argv[2], "w").close()
+    time.sleep(3600)
+threading.Thread(target=thread, daemon=True).start()
+time.sleep(3600)' "$M" /tmp/thread-ready &
+started+=("$!")
+for _ in $(seq 50); do [ -e /tmp/thread-ready ] && break; sleep 0.1; done
+block "7. a thread with a cwd of its own" \
+    "overlay-helper umount web-3" \
+    "overlay-helper probe web-3" \
+    "overlay-helper probe web-3 --json | jq -c '.copies[].processes'"
+stop_all
+sleep 0.2
+overlay-helper -q umount web-3 >/dev/null 2>&1
+overlay-helper -q mount web-3
+# a thread in a mount namespace of its own (CLONE_NEWNS, all private), its
+# cwd inside: /proc/PID shows the leader alone, in PID 1's namespace
+rm -f /tmp/thread-ready
+python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def thread():
+    if libc.unshare(0x20000) != 0 or libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+    os.chdir(sys.argv[1])
+    open(sys.argv[2], "w").close()
+    time.sleep(3600)
+threading.Thread(target=thread, daemon=True).start()
+time.sleep(3600)' "$M" /tmp/thread-ready &
+started+=("$!")
+for _ in $(seq 50); do [ -e /tmp/thread-ready ] && break; sleep 0.1; done
+block "7. a thread in a mount namespace of its own" \
+    "overlay-helper probe web-3" \
+    "overlay-helper umount web-3" \
+    "overlay-helper probe web-3 --json | jq -c '.copies[] | {init, propagation, processes}'"
+stop_all
+sleep 0.2
+overlay-helper -q umount web-3 >/dev/null 2>&1
+overlay-helper -q mount web-3
+
 # 4: the helper started in a unit-like namespace.
 block "4. the helper itself as the holder" \
     "cd $M && unshare --mount --propagation slave umount $M" \
@@ -244,6 +331,13 @@ block "4. wrapped" \
 overlay-helper -q mount web-3
 
 # 5: JSON, with four holders.
+cat > /tmp/holders.sh <<'EOF'
+json=$(overlay-helper probe web-3 --json); rc=$?
+echo "probe exit: $rc"
+if [ "$rc" -eq 3 ]; then
+    jq -r '.copies[].processes[] | "\(.pid) \(.comm) \(.refs | join(","))"' <<<"$json"
+fi
+EOF
 mkfifo /tmp/tty2
 bash --norc < /tmp/tty2 &
 started+=("$!")
@@ -257,9 +351,24 @@ block "5. JSON" \
     "overlay-helper probe web-3 --json | jq -c '.copies[]'" \
     "overlay-helper probe web-3 --json | jq -r '.copies[].processes[].pid'" \
     "overlay-helper probe web-3 --json | jq -r '.copies[] | .mnt_ns as \$ns | .processes[] | [\$ns, .pid, .comm, (.refs | join(\" \"))] | @tsv'" \
+    "overlay-helper probe web-3 --json | jq -c '{mounted, free, holders, other_ns: [.copies[] | select(.init | not) | {mnt_ns, propagation, pinned_by, pids: [.processes[].pid]}]}'" \
+    "overlay-helper probe web-3 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted({p[\"pid\"] for c in d[\"copies\"] for p in c[\"processes\"]}))'" \
+    "bash /tmp/holders.sh" \
     "setpriv --reuid=65534 --regid=65534 --clear-groups overlay-helper probe web-3" \
+    "setpriv --reuid=65534 --regid=65534 --clear-groups overlay-helper probe web-3 --json | jq -c '{mounted, free, holders, unreadable}'" \
     "overlay-helper probe nosuch; overlay-helper probe /nonexistent"
 exec 9>&-
+stop_all
+overlay-helper -q umount web-3 --wait 5 >/dev/null 2>&1
+overlay-helper -q mount web-3
+
+# 5, --watch --json: a ghost whose holder ends 2 s in.
+bg "unshare --mount --propagation private sh -c 'cd $M && exec $M/usr/bin/web-worker 3600'"
+GHOST=$(worker_in_ns web-worker)
+overlay-helper -q umount web-3 >/dev/null 2>&1
+( sleep 2; kill "$GHOST" ) &
+block "5. --watch --json" \
+    "overlay-helper probe web-3 --watch --json --timeout 30 | jq -c '{t, mounted, free, pids: [.copies[].processes[].pid]}'"
 stop_all
 overlay-helper -q umount web-3 --wait 5 >/dev/null 2>&1
 true

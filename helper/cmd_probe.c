@@ -56,7 +56,9 @@ static char *watch_line(const probe_result *r)
 
         if (asprintf(&s, "mounted=%s copies=%zu holders=[%s]%s", r->mounted ? "Y" : "N",
                      r->n_copies, holders ? holders : "",
-                     r->kernel_in_use && !r->n_copies ? " kernel=in-use" : "") < 0)
+                     r->kernel_in_use && !r->n_copies ? " kernel=in-use"
+                     : probe_undecided(r)               ? " free=unknown"
+                                                        : "") < 0)
                 return NULL;
         return s;
 }
@@ -114,7 +116,7 @@ static int probe_watch(const cli_args *args, const probe_target *t)
                 double left = timeout > 0 ? timeout - (now_sec() - start) : interval;
                 if (is_free || left <= 0) {
                         probe_result_done(&r);
-                        return is_free ? EXIT_OK : EXIT_BUSY;
+                        return is_free ? EXIT_OK : probe_undecided(&r) ? EXIT_FAILED : EXIT_BUSY;
                 }
                 k = watch_wait(&r, left < interval ? left : interval);
                 probe_result_done(&r);
@@ -165,7 +167,7 @@ int verb_probe(const cli_args *args)
                 probe_print_json(stdout, &t, &r, -1);
         else
                 probe_print_human(stdout, &t, &r);
-        k = probe_free(&r) ? EXIT_OK : EXIT_BUSY;
+        k = probe_free(&r) ? EXIT_OK : probe_undecided(&r) ? EXIT_FAILED : EXIT_BUSY;
         probe_result_done(&r);
         probe_target_done(&t);
         return k;

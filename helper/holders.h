@@ -57,6 +57,8 @@ int holder_inspect_target(pid_t pid, const holder_target *target, holder *ret);
 
 #include "procfs.h" /* pid_is_kernel_thread(), used by the tests */
 
+struct mntns_fd_ref;
+
 /* Many targets at once (probe_scan_many): REF is called with the device and
  * mount id (0 where unknown, and always for a memory map) of each of a
  * process's cwd, root, exe, open fds and file-backed maps, each looked at
@@ -68,6 +70,15 @@ typedef struct holder_any {
         bool unique_ids;          /* as in holder_target */
         int (*ref)(dev_t devnum, uint64_t mnt_id, void *userdata);
         void *userdata;
+        /* With FDS_KNOWN, the fd tables (the process's and its threads'
+         * own) as the /proc walk found them (mntns_set's fd record, ids of
+         * the same kind as UNIQUE_IDS): REF gets FD_REFS instead of a second
+         * read, and a process the walk saw with one thread (N_THREADS) is
+         * not looked at for others. */
+        bool fds_known;
+        const struct mntns_fd_ref *fd_refs;
+        size_t n_fd_refs;
+        unsigned n_threads;
 } holder_any;
 
 /* Returns: 0, -ESRCH if PID is gone, -EACCES if we may not look, REF's

@@ -14,6 +14,7 @@
 #include "holders.h"
 #include "holders_internal.h"
 #include "kapi.h"
+#include "mntns_table.h"
 #include "procfs.h"
 #include "util.h"
 
@@ -121,9 +122,20 @@ static int thread_any(int task_fd, pid_t tid, void *ud)
                 if (r != -ENOMEM)
                         r = any_link(x->a, task_fd, "root");
         }
-        if (r != -ENOMEM && !procfs_shares(x->base, tid, KCMP_FILES))
+        if (r != -ENOMEM && !x->a->fds_known && !procfs_shares(x->base, tid, KCMP_FILES))
                 r = any_fds(&tx, task_fd);
         return r == -ENOMEM ? r : 0;
+}
+
+/* The fd tables as the walk read them: no syscall. */
+static int known_fds(const holder_any *a)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < a->n_fd_refs; i++)
+                r = a->ref(a->fd_refs[i].devnum, a->want_mnt_ids ? a->fd_refs[i].mnt_id : 0,
+                           a->userdata);
+        return r;
 }
 
 int holder_inspect_any(pid_t pid, const holder_any *any)
@@ -137,8 +149,8 @@ int holder_inspect_any(pid_t pid, const holder_any *any)
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(links); i++)
                 r = holders_part_done(&s, any_link(any, procfd, links[i]));
         if (r >= 0)
-                r = holders_part_done(&s, any_fds(&x, procfd));
-        if (r >= 0)
+                r = holders_part_done(&s, any->fds_known ? known_fds(any) : any_fds(&x, procfd));
+        if (r >= 0 && !(any->fds_known && any->n_threads == 1))
                 r = procfs_each_thread(procfd, x.base, thread_any, &x);
         if (r >= 0)
                 r = holders_part_done(&s, any_maps(any, procfd));

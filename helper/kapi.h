@@ -92,6 +92,10 @@ struct oh_statmount {
  * which clashes with <linux/mount.h>). */
 #define OH_MS_UNBINDABLE (1U << 17)
 
+/* statmount()'s sb_magic of the filesystems a scan looks for (<linux/magic.h>) */
+#define OH_OVERLAYFS_SUPER_MAGIC 0x794c7630U
+#define OH_NSFS_MAGIC            0x6e736673U
+
 /* nsfs ioctls */
 #define OH_NSIO 0xb7
 #define OH_NS_GET_MNTNS_ID _IOR(OH_NSIO, 0x5, __u64) /* 6.8 */

@@ -129,7 +129,14 @@ static bool may_read_by_id(void)
 
 int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mntns_set *ret)
 {
-        mntns_builder b = { .filter = filter, .userdata = userdata, .min_mnt_id = min_mnt_id };
+        return mntns_scan_prefiltered(filter, NULL, userdata, min_mnt_id, ret);
+}
+
+int mntns_scan_prefiltered(mount_filter filter, const mount_prefilter *pre, void *userdata,
+                           uint64_t min_mnt_id, mntns_set *ret)
+{
+        mntns_builder b = { .filter = filter, .pre = filter ? pre : NULL, .userdata = userdata,
+                            .min_mnt_id = min_mnt_id };
         struct stat st;
         int r = -ENOSYS;
 

@@ -34,3 +34,11 @@ int mntns_scan(mount_filter filter, void *userdata, mntns_set *ret);
  * table. The mountinfo path reads everything; used_statmount says whether
  * ids are unique (and the bound applied) at all. */
 int mntns_scan_from(mount_filter filter, void *userdata, uint64_t min_mnt_id, mntns_set *ret);
+
+/* Like mntns_scan_from(), and where tables are read with statmount() the
+ * mounts PRE (see mount_prefilter) rules out are counted from their
+ * numbers alone, their strings never asked for: a table costs ~1/3 of a
+ * full read. The same mounts are kept as without PRE (NULL: everything is
+ * read), and the mountinfo path, which reads every string anyway, ignores it. */
+int mntns_scan_prefiltered(mount_filter filter, const mount_prefilter *pre, void *userdata,
+                           uint64_t min_mnt_id, mntns_set *ret);

@@ -44,7 +44,7 @@ typedef struct ns_origin {
 /* An open fd on a mount namespace file, met in the pass over /proc and
  * looked at once every process's namespace is known. */
 typedef struct fd_seen {
-        pid_t pid;  /* -TID: a thread's own fd table */
+        pid_t pid;  /* or a thread's TID: its own fd table */
         int fd;
         ino_t ino;
 } fd_seen;
@@ -161,7 +161,6 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
         struct stat st;
         int ns, r;
 
-        pid = pid < 0 ? -pid : pid; /* a thread's own view: /proc/TID */
         if (!ps->b->statmount) {
                 snprintf(path, sizeof(path), "%d/mountinfo", (int)pid);
                 mi_fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
@@ -198,33 +197,38 @@ static int read_pid_table(proc_scan *ps, int proc_fd, pid_t pid, ino_t ino)
         return r < 0 ? r : mntns_parse_mountinfo(f, ps->b, ns);
 }
 
-static int scan_one_process(int proc_fd, pid_t pid, ino_t ino, int link_error, void *userdata)
+static int scan_one_process(int proc_fd, pid_t pid, pid_t tid, ino_t ino, int link_error,
+                            void *userdata)
 {
         proc_scan *ps = userdata;
         int r;
 
         if (link_error < 0)
                 return tolerate(ps->b, link_error);
-        r = mntns_remember_pid(&ps->b->set, pid, ino);
+        r = mntns_remember_pid(&ps->b->set, pid, tid, ino);
+        /* a thread's own view: /proc/TID */
         if (r >= 0 && !known_find(ps, ino))
-                r = read_pid_table(ps, proc_fd, pid, ino);
+                r = read_pid_table(ps, proc_fd, tid ? tid : pid, ino);
         return r;
 }
 
-static int note_fd(pid_t pid, int fd, ino_t ino, void *userdata)
+static int note_fd(pid_t pid, pid_t tid, int fd, ino_t ino, void *userdata)
 {
         proc_scan *ps = userdata;
 
         if (mntns_grow((void **)&ps->fds, ps->n_fds, sizeof(*ps->fds)) < 0)
                 return -ENOMEM;
-        ps->fds[ps->n_fds++] = (fd_seen){ .pid = pid, .fd = fd, .ino = ino };
+        ps->fds[ps->n_fds++] = (fd_seen){ .pid = tid ? tid : pid, .fd = fd, .ino = ino };
         return 0;
 }
 
-/* Processes whose fds we may not read were counted with their links. */
+/* Processes whose fds we may not read were counted with their links. The
+ * fd tables are kept in the set for the holder pass, which then need not
+ * read them again; their mount ids are of the kind the tables are read
+ * with (unique ones with statmount()). */
 static int scan_processes(proc_scan *ps)
 {
-        return mntns_walk_procs(scan_one_process, note_fd, ps);
+        return mntns_walk_procs(scan_one_process, note_fd, ps, &ps->b->set, ps->b->statmount);
 }
 
 static bool write_all(int fd, const char *buf, size_t n)
@@ -480,8 +484,7 @@ static int discover_fd_pinned(proc_scan *ps)
 
                 if (known_find(ps, f->ino))
                         continue;
-                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)(f->pid < 0 ? -f->pid : f->pid),
-                         f->fd);
+                snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)f->pid, f->fd);
                 r = read_via_child(ps, steps, -1, path);
                 if (r < 0)
                         return r;

@@ -15,10 +15,10 @@
 #include "mounttab.h"
 #include "util.h"
 
+#define STATMOUNT_NUMBERS (OH_STATMOUNT_SB_BASIC | OH_STATMOUNT_MNT_BASIC)
 #define STATMOUNT_MASK                                                                    \
-        (OH_STATMOUNT_SB_BASIC | OH_STATMOUNT_MNT_BASIC | OH_STATMOUNT_FS_TYPE |          \
-         OH_STATMOUNT_MNT_POINT | OH_STATMOUNT_MNT_ROOT | OH_STATMOUNT_MNT_OPTS |         \
-         OH_STATMOUNT_SB_SOURCE)
+        (STATMOUNT_NUMBERS | OH_STATMOUNT_FS_TYPE | OH_STATMOUNT_MNT_POINT |              \
+         OH_STATMOUNT_MNT_ROOT | OH_STATMOUNT_MNT_OPTS | OH_STATMOUNT_SB_SOURCE)
 
 /* The capacity of an array of N entries is the next power of two (at least
  * 8), so it needs no field of its own. Returns: 0, or -ENOMEM. */
@@ -61,7 +61,10 @@ void mntns_set_done(mntns_set *s)
                 free(s->pins[i].mountpoint);
         free(s->pins);
         free(s->pids);
+        free(s->tids);
         free(s->pid_ns);
+        free(s->fd_records);
+        free(s->fd_refs);
         *s = (mntns_set){};
 }
 
@@ -112,6 +115,7 @@ static int add_pin(mntns_set *s, ino_t pinned, ino_t where, const char *mountpoi
 struct mntns_link {
         uint64_t id, parent;
         ns_prop prop;
+        mount_place place; /* ABOVE also where not known (mountinfo) */
 };
 
 void mntns_builder_done(mntns_builder *b)
@@ -123,7 +127,7 @@ void mntns_builder_done(mntns_builder *b)
         b->n_links = b->cap_links = 0;
 }
 
-static int add_link(mntns_builder *b, const ns_mount *m)
+static int add_link(mntns_builder *b, const ns_mount *m, mount_place place)
 {
         if (b->n_links == b->cap_links) {
                 size_t cap = b->cap_links ? 2 * b->cap_links : 256;
@@ -134,18 +138,26 @@ static int add_link(mntns_builder *b, const ns_mount *m)
                 b->cap_links = cap;
         }
         b->links[b->n_links++] = (struct mntns_link){ .id = m->mnt_id, .parent = m->parent_id,
-                                                      .prop = m->prop };
+                                                      .prop = m->prop, .place = place };
         return 0;
 }
 
-int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
+/* A mount whose strings were not read: counted, never kept (the
+ * prefilter said the filter would not keep it, and it is no nsfs pin). */
+static int count_mount(mntns_builder *b, size_t ns_index, const ns_mount *m, mount_place place)
+{
+        b->set.ns[ns_index].n_all_mounts++;
+        return add_link(b, m, place);
+}
+
+static int add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m, mount_place place)
 {
         mnt_namespace *ns = &b->set.ns[ns_index];
         ino_t pinned;
         ns_mount *c;
 
         ns->n_all_mounts++;
-        if (add_link(b, m) < 0)
+        if (add_link(b, m, place) < 0)
                 return -ENOMEM;
         /* A bind mount of /proc/PID/ns/mnt shows as nsfs with root "mnt:[INO]"
          * in both mountinfo and statmount's MNT_ROOT. */
@@ -174,6 +186,11 @@ int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
         }
         ns->n_mounts++;
         return 0;
+}
+
+int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
+{
+        return add_mount(b, ns_index, m, MOUNT_PLACE_ABOVE);
 }
 
 /* mountinfo is parsed here rather than with libmount: the same parser reads
@@ -329,12 +346,13 @@ static char *sm_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
 
 /* One statmount() into the shared buffer, grown on EOVERFLOW.
  * Returns: 1 filled, 0 unmounted meanwhile, -ENOSYS to fall back, -errno. */
-static int statmount_one(uint64_t mnt_id, uint64_t ns_id, struct oh_statmount **sm, size_t *size)
+static int statmount_one(uint64_t mnt_id, uint64_t ns_id, uint64_t mask, struct oh_statmount **sm,
+                         size_t *size)
 {
         for (;;) {
                 void *p;
 
-                if (oh_statmount(mnt_id, ns_id, STATMOUNT_MASK, *sm, *size) == 0)
+                if (oh_statmount(mnt_id, ns_id, mask, *sm, *size) == 0)
                         return 1;
                 if (errno == ENOENT)
                         return 0;
@@ -379,7 +397,90 @@ static int add_statmount(mntns_builder *b, size_t ns, const struct oh_statmount 
                 .fs_options = sm_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts),
         };
 
-        return mntns_add_mount(b, ns, &m);
+        return add_mount(b, ns, &m, b->pre ? b->pre->place(m.mountpoint, b->userdata)
+                                           : MOUNT_PLACE_ABOVE);
+}
+
+/* Every string of mount ID, as the filter needs them.
+ * Returns: 0 (also when it is gone meanwhile), -ENOSYS to fall back, -errno. */
+static int read_strings(mntns_builder *b, size_t ns, uint64_t id, uint64_t ns_id)
+{
+        int r = statmount_one(id, ns_id, STATMOUNT_MASK, &b->sm, &b->sm_size);
+
+        return r > 0 ? add_statmount(b, ns, b->sm) : r;
+}
+
+/* The place of a mount on PARENT, from PARENT's, where that tells it:
+ * listmount() gives ids in rising order, so the parent is usually read
+ * already; else (an older or later parent, the root on itself) ABOVE. */
+static mount_place place_on(const mntns_builder *b, uint64_t id, uint64_t parent)
+{
+        const struct mntns_link key = { .id = parent }, *l;
+
+        if (parent == id || b->n_links == 0) /* bsearch() must not get NULL */
+                return MOUNT_PLACE_ABOVE;
+        l = bsearch(&key, b->links, b->n_links, sizeof(*b->links), cmp_link);
+        return l ? l->place : MOUNT_PLACE_ABOVE;
+}
+
+/* What mount SM needs read beyond its numbers for the filter to decide:
+ * nothing, its mount point (to learn its place, *PLACE) or every string. */
+static uint64_t needs(const mntns_builder *b, const struct oh_statmount *sm, mount_place *place)
+{
+        if ((sm->mask & STATMOUNT_NUMBERS) != STATMOUNT_NUMBERS || sm->sb_magic == OH_NSFS_MAGIC ||
+            b->pre->wants_sb(makedev(sm->sb_dev_major, sm->sb_dev_minor), sm->sb_magic, b->userdata))
+                return STATMOUNT_MASK;
+        *place = place_on(b, sm->mnt_id, sm->mnt_parent_id);
+        if (*place == MOUNT_PLACE_BENEATH)
+                return STATMOUNT_MASK;
+        return *place == MOUNT_PLACE_ABOVE ? STATMOUNT_NUMBERS | OH_STATMOUNT_MNT_POINT
+                                           : STATMOUNT_NUMBERS;
+}
+
+/* Mount ID: its numbers, and only what the prefilter needs to decide (its
+ * mount point), and its strings only where the filter may keep it or it
+ * may be an nsfs pin. A second call costs more than asking at once (a
+ * string costs a call's setup, then its own share) and mounts come in runs
+ * (on one parent, of one kind), so the first call asks for what the last
+ * mount needed. A mount changed between two calls is as racy as a table
+ * is anyway; its id is never reused.
+ * Returns: 0 (also when it is gone meanwhile), -ENOSYS to fall back, -errno. */
+static int read_mount(mntns_builder *b, size_t ns, uint64_t id, uint64_t ns_id)
+{
+        uint64_t asked = b->pre ? b->last_need : STATMOUNT_MASK, need;
+        mount_place place = MOUNT_PLACE_ABOVE;
+        ns_mount m;
+        int r;
+
+        r = statmount_one(id, ns_id, asked, &b->sm, &b->sm_size);
+        if (r <= 0)
+                return r;
+        need = b->pre ? needs(b, b->sm, &place) : STATMOUNT_MASK;
+        b->last_need = need;
+        if (need == STATMOUNT_MASK)
+                return asked == STATMOUNT_MASK ? add_statmount(b, ns, b->sm)
+                                               : read_strings(b, ns, id, ns_id);
+        m = (ns_mount){
+                .mnt_id = b->sm->mnt_id,
+                .parent_id = b->sm->mnt_parent_id,
+                .devnum = makedev(b->sm->sb_dev_major, b->sm->sb_dev_minor),
+                .prop = sm_prop(b->sm),
+        };
+        if (place == MOUNT_PLACE_ABOVE) {
+                if (!(asked & OH_STATMOUNT_MNT_POINT)) {
+                        r = statmount_one(id, ns_id, OH_STATMOUNT_MNT_POINT, &b->sm, &b->sm_size);
+                        if (r <= 0)
+                                return r;
+                }
+                place = b->pre->place(sm_str(b->sm, OH_STATMOUNT_MNT_POINT, b->sm->mnt_point),
+                                      b->userdata);
+                if (place == MOUNT_PLACE_BENEATH) {
+                        b->last_need = STATMOUNT_MASK;
+                        return asked == STATMOUNT_MASK ? add_statmount(b, ns, b->sm)
+                                                       : read_strings(b, ns, id, ns_id);
+                }
+        }
+        return count_mount(b, ns, &m, place);
 }
 
 /* The parents the table did not show (older than min_mnt_id), and those
@@ -444,6 +545,7 @@ int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid
         if (ns < 0)
                 return ns;
         b->n_links = 0;
+        b->last_need = STATMOUNT_MASK; /* the root's, on no parent read */
         do {
                 n = oh_listmount(OH_LSMT_ROOT, ns_id, last, ids, ELEMENTSOF(ids));
                 if (n < 0 && errno == ENOENT)
@@ -451,9 +553,7 @@ int mntns_read_table(mntns_builder *b, ino_t ino, uint64_t ns_id, pid_t some_pid
                 r = n < 0 ? fast_path_errno("listmount") : 0;
                 for (long i = 0; r >= 0 && i < n; i++) {
                         last = ids[i];
-                        r = statmount_one(ids[i], ns_id, &b->sm, &b->sm_size);
-                        if (r > 0)
-                                r = add_statmount(b, (size_t)ns, b->sm);
+                        r = read_mount(b, (size_t)ns, ids[i], ns_id);
                 }
                 if (r == -EACCES) {
                         /* The entry stays, its table partial or empty. */

@@ -64,6 +64,22 @@ typedef struct ns_pin {
         char *mountpoint;
 } ns_pin;
 
+/* One (device, mount id) an open fd is on, as the /proc walk statx()ed it;
+ * mnt_id is 0 where statx() gave none, unique when used_statmount. */
+typedef struct mntns_fd_ref {
+        dev_t devnum;
+        uint64_t mnt_id;
+} mntns_fd_ref;
+
+/* What the /proc walk kept of process PID's fd tables (its own and every
+ * thread's own): fd_refs[first .. first + n), each (device, mount) once.
+ * A process with a table the walk could not read has no record. */
+typedef struct mntns_fd_record {
+        pid_t pid;
+        unsigned n_threads;     /* at the walk (INT_MAX: not known) */
+        size_t first, n;
+} mntns_fd_record;
+
 typedef struct mntns_set {
         mnt_namespace *ns;
         size_t n_ns;
@@ -72,20 +88,50 @@ typedef struct mntns_set {
         unsigned n_unreadable;  /* namespaces or processes we could not inspect */
         bool used_statmount;
         /* Where the scan went through /proc anyway: every process and its
-         * namespace, as mntns_pid_map() would give them (else n_pids 0). */
+         * namespace, as mntns_pid_map() would give them (else n_pids 0);
+         * tids[i] is 0 for the process itself, else its thread listed on
+         * its own (see mntns_for_each_pid_ns). */
         pid_t *pids;
+        pid_t *tids;
         ino_t *pid_ns;
         size_t n_pids;
+        /* and what it kept of every fd table, sorted by pid */
+        mntns_fd_record *fd_records;
+        size_t n_fd_records;
+        mntns_fd_ref *fd_refs;
+        size_t n_fd_refs;
 } mntns_set;
 
 /* Which mounts to keep: return true to keep M. */
 typedef bool (*mount_filter)(const ns_mount *m, void *userdata);
+
+/* Where a mount point lies against the paths a filter keeps mounts beneath. */
+typedef enum mount_place {
+        MOUNT_PLACE_APART,      /* neither beneath one nor on the way to one */
+        MOUNT_PLACE_ABOVE,      /* one of them, or a dir on the way to one */
+        MOUNT_PLACE_BENEATH,    /* beneath one */
+} mount_place;
+
+/* What spares a table read with statmount() the strings (~2/3 of each
+ * call) of mounts the filter cannot keep. Its promise: the filter keeps a
+ * mount only if wants_sb() says yes to its superblock, or place() says
+ * BENEATH of its mount point; and place() answers by path components, so
+ * that what extends an APART (BENEATH) point is APART (BENEATH) too. The
+ * kernel builds a mount point from its parent's, so a mount on an APART or
+ * BENEATH parent takes the parent's place unread: only those on an ABOVE
+ * parent (or one not read) are asked for their mount point first. */
+typedef struct mount_prefilter {
+        bool (*wants_sb)(dev_t devnum, uint64_t magic, void *userdata);
+        mount_place (*place)(const char *mountpoint, void *userdata);
+} mount_prefilter;
 
 void mntns_set_done(mntns_set *s);
 
 typedef struct mntns_builder {
         mntns_set set;
         mount_filter filter;
+        const mount_prefilter *pre; /* NULL: every mount's strings are read */
+        uint64_t last_need;     /* what the last mount read needed (statmount's mask) */
         void *userdata;
         ino_t init_ino;         /* PID 1's namespace, 0 if we may not look */
         bool statmount;         /* tables are read with listmount()/statmount() */

@@ -411,8 +411,12 @@ int overlay_umount(const char *merged)
 /* The check's superblock takes Work as its only lower: overlayfs then
  * refuses it as a conflicting layer (ELOOP), but only after it has tried
  * to mark Upper and Work in use (EBUSY while a live superblock holds them)
- * and before it writes anything to Upper (verified on 6.18). All it may
- * leave is overlayfs's Work/work, which it made. */
+ * and before it writes anything to Upper: ovl_fill_super() runs
+ * ovl_get_upper() and ovl_get_workdir() (the marks; then Work/work is made)
+ * before ovl_get_lowerstack(), whose trap on Work fails ("conflicting
+ * lowerdir path"), and the index and uuid xattrs come later still. The
+ * same order on 6.1 (behind the VFS's legacy adapter), 6.12 and 6.18,
+ * checked under each. All it may leave is Work/work, which it made. */
 static const char *const check_options[] = { "index=on", NULL };
 
 /* Before lowerdir+ (6.1 to 6.6) the check names Work in a "lowerdir="
@@ -459,6 +463,18 @@ static int configure_check_lowerdir(int fs_fd, const overlay_spec *check, bool a
         return r;
 }
 
+/* The kernel resolved PATH itself: its answer is about the dir we hold
+ * open (FD) only if PATH still names it. A dir swapped in meanwhile, or a
+ * symlink loop (ELOOP before any in-use mark), would make a "not marked"
+ * about some other dir. */
+static bool path_names_fd(const char *path, int fd)
+{
+        struct stat a, b;
+
+        return stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
 {
         _cleanup_close_ int fs_fd = -EBADF;
@@ -494,8 +510,11 @@ int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd)
                 (void)safe_remove_entry(work_fd, "work", NULL);
         if (r == -EBUSY)
                 return 1;
-        if (r == -ELOOP)
-                return 0;
+        if (r == -ELOOP) {
+                if (path_names_fd(spec->upper, upper_fd) && path_names_fd(spec->work, work_fd))
+                        return 0;
+                r = -ESTALE;
+        }
         if (r == -EOPNOTSUPP)
                 return r;
         fallback_note("index=on in-use check", r < 0 ? r : -EPROTO);

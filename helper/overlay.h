@@ -69,7 +69,9 @@ int overlay_umount(const char *merged);
  * makes the kernel log one line. Without lowerdir+ (6.1 to 6.6) Work goes
  * in a "lowerdir=" string, escaped; a path that string cannot carry on this
  * kernel (a backslash in Upper or Work; a ',' behind the VFS's legacy adapter,
- * before 6.5) is not asked about (-EOPNOTSUPP).
+ * before 6.5) is not asked about (-EOPNOTSUPP). The kernel resolves those
+ * paths itself: "not marked" is given only if they still name UPPER_FD and
+ * WORK_FD afterwards (-ESTALE if not).
  * Returns: 1 in use, 0 not marked, -EOPNOTSUPP when this kernel (or a
  * seccomp filter) does not let us ask, other -errno when it is unknown. */
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd);

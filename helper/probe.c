@@ -157,9 +157,16 @@ void probe_result_done(probe_result *r)
         *r = (probe_result){ 0 };
 }
 
+bool probe_undecided(const probe_result *r)
+{
+        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps &&
+               (r->kernel_error || r->n_unreadable);
+}
+
 bool probe_free(const probe_result *r)
 {
-        return r->n_copies == 0 && !r->kernel_in_use;
+        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps &&
+               !probe_undecided(r);
 }
 
 char *probe_holders_line(const probe_result *r)
@@ -379,7 +386,9 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
 
 static bool beneath_any(const pm_tindex *ti, const char *mountpoint)
 {
-        if (ti->root_path && mountpoint[0] == '/' && mountpoint[1] != '\0')
+        if (mountpoint[0] != '/')
+                return false; /* statmount()'s "" for a point out of reach */
+        if (ti->root_path && mountpoint[1] != '\0')
                 return true;
         for (const char *p = mountpoint + 1; ti->path.n && (p = strchr(p, '/')); p++) {
                 pm_key k = { .s = mountpoint, .len = (size_t)(p - mountpoint) };
@@ -396,6 +405,43 @@ bool pm_keep_any(const ns_mount *m, void *userdata)
 
         return pm_copy_ranges(userdata, m, ix, lo, hi) > 0 || beneath_any(userdata, m->mountpoint);
 }
+
+/* Entry against "K/" as a prefix: 0 for every path beneath K. */
+static int cmp_under(const pm_ent *e, const pm_key *k)
+{
+        int r = strncmp(e->str, k->s, k->len);
+
+        return r ? r : (int)(unsigned char)e->str[k->len] - '/';
+}
+
+static bool pm_wants_sb(dev_t devnum, uint64_t magic, void *userdata)
+{
+        const pm_tindex *ti = userdata;
+
+        /* an overlay may be a copy by its Upper or Work (pm_copy_ranges) */
+        return magic == OH_OVERLAYFS_SUPER_MAGIC ||
+               (devnum && index_has(&ti->dev, pm_cmp_num, &(pm_key){ .num = devnum }));
+}
+
+static mount_place pm_place(const char *mountpoint, void *userdata)
+{
+        const pm_tindex *ti = userdata;
+        pm_key k = { .s = mountpoint, .len = strlen(mountpoint) };
+
+        if (mountpoint[0] != '/')
+                return MOUNT_PLACE_APART;
+        if (beneath_any(ti, mountpoint))
+                return MOUNT_PLACE_BENEATH;
+        if (ti->root_path)
+                return MOUNT_PLACE_ABOVE; /* "/" itself */
+        if (streq(mountpoint, "/"))
+                return ti->path.n ? MOUNT_PLACE_ABOVE : MOUNT_PLACE_APART;
+        return index_has(&ti->path, pm_cmp_str, &k) || index_has(&ti->path, cmp_under, &k)
+                       ? MOUNT_PLACE_ABOVE
+                       : MOUNT_PLACE_APART;
+}
+
+const mount_prefilter pm_prefilter = { .wants_sb = pm_wants_sb, .place = pm_place };
 
 bool pm_path_beneath(const char *path, const char *dir)
 {

@@ -106,9 +106,18 @@ int probe_scan(const probe_target *t, probe_result *ret);
 int probe_scan_many(const probe_target *targets, size_t n, probe_result *ret);
 void probe_result_done(probe_result *r);
 
-/* True when no copy of the target is mounted in any namespace: what
- * `probe --watch` waits for after an unmount. */
+/* True when no copy of the target is mounted in any namespace, nothing
+ * else found holds it, and nothing says otherwise: the kernel, where it was
+ * asked, reports Upper and Work not in use, and every process and namespace
+ * could be read. What `probe --watch` waits for after an unmount. */
 bool probe_free(const probe_result *r);
+
+/* True when the scan found nothing, but cannot vouch for it: the kernel
+ * could not be asked (an instance: unprivileged, the check lock busy, a
+ * path this kernel's check cannot carry), or some process or namespace
+ * could not be read. Neither free nor busy: "free" needs the kernel's word
+ * where it has one, never the scan's alone. */
+bool probe_undecided(const probe_result *r);
 
 /* One line naming the holders: "35259(left4me-overlay) 1200(sleep)"; past
  * PROBE_LINE_HOLDERS_MAX of them, "and 4,968 more (5,000 in all)". */

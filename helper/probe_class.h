@@ -14,11 +14,25 @@
 #include "mntns_table.h"
 #include "probe.h"
 
+/* What classifying every copy of a scan looks up, sorted once: PID 1's
+ * mounts by device, every peer group's master (as the first mount showing
+ * the group shows it), so that a status of 1,000 instances costs what it
+ * has copies, not copies times PID 1's mounts. */
+typedef struct probe_class_index {
+        struct probe_class_ent *init_by_dev, *groups;
+        size_t n_init, cap_init, n_groups, cap_groups;
+} probe_class_index;
+
+/* The index of SET's kept mounts (SET must outlive it).
+ * Returns: 0 and *RET (free with probe_class_index_done), or -ENOMEM. */
+int probe_class_index_build(const mntns_set *set, probe_class_index *ret);
+void probe_class_index_done(probe_class_index *ix);
+
 /* CM, a mount of a copy of a target mounted at PATH in PID 1's namespace
- * (PATH NULL: none), found in namespace NS of SET.
+ * (PATH NULL: none), found in namespace NS of SET, IX SET's index.
  * Returns: CM's class or SO_FAR (the copy's other mounts'), the later. */
-probe_prop probe_classify(const mntns_set *set, size_t ns, const ns_mount *cm, const char *path,
-                          probe_prop so_far);
+probe_prop probe_classify(const mntns_set *set, const probe_class_index *ix, size_t ns,
+                          const ns_mount *cm, const char *path, probe_prop so_far);
 
 /* The name of P in --json: "init", "receives-unmount", "ghost-in-waiting",
  * "ghost". */

@@ -90,4 +90,8 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
  * own scan would keep (a copy of it, or a mount beneath its path). */
 bool pm_keep_any(const ns_mount *m, void *userdata);
 
+/* What pm_keep_any() may keep, from a mount's numbers and its mount point
+ * (see mount_prefilter), USERDATA the same pm_tindex. */
+extern const mount_prefilter pm_prefilter;
+
 bool pm_path_beneath(const char *path, const char *dir);

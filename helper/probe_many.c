@@ -240,7 +240,7 @@ static int add_pins(pm_many *m, size_t ns, probe_copy *c)
 /* The copy of one target in namespace NS, from its pairs [LO, HI), if it
  * has one there; appended to the target's result at once, so that
  * probe_result_done() frees whatever a failure leaves. */
-static int add_copy(pm_many *m, size_t ns, size_t lo, size_t hi)
+static int add_copy(pm_many *m, const probe_class_index *ci, size_t ns, size_t lo, size_t hi)
 {
         const mnt_namespace *mn = &m->set.ns[ns];
         pm_ns_state *x = &m->ns[ns];
@@ -261,7 +261,7 @@ static int add_copy(pm_many *m, size_t ns, size_t lo, size_t hi)
                 if (!devnum)
                         devnum = cm->devnum;
                 k = strv_add(&c.mountpoints, cm->mountpoint);
-                c.propagation = probe_classify(&m->set, ns, cm, t->path, c.propagation);
+                c.propagation = probe_classify(&m->set, ci, ns, cm, t->path, c.propagation);
         }
         nc = k >= 0 && c.mountpoints ? realloc(r->copies, (r->n_copies + 1) * sizeof(c)) : NULL;
         if (!nc) {
@@ -298,7 +298,7 @@ static pm_ns_state *ns_of(const pm_many *m, ino_t ino)
 }
 
 /* The pid -> namespace map, once: from the scan when it went through /proc
- * anyway, else read now. */
+ * anyway, else read now. Its tids stay in m->set, with the fd record. */
 static int take_pid_map(pm_many *m, unsigned *unreadable)
 {
         int k = 0;
@@ -309,7 +309,7 @@ static int take_pid_map(pm_many *m, unsigned *unreadable)
                 m->n_pids = m->set.n_pids;
                 m->set.n_pids = 0;
         } else
-                k = mntns_pid_map(&m->pids, &m->inos, &m->n_pids, unreadable);
+                k = mntns_pid_map(&m->pids, &m->set.tids, &m->inos, &m->n_pids, unreadable);
         for (size_t i = 0; k >= 0 && i < m->set.n_ns; i++)
                 k = pm_index_add(&m->ns_by_ino, m->set.ns[i].ns_ino, NULL, i);
         if (k < 0)
@@ -392,7 +392,7 @@ static int on_ref(dev_t dev, uint64_t id, void *userdata)
 /* One process against one copy: listed if it holds something there, or
  * whatever it holds in a ghost's namespace (NC not refs_only).
  * Returns: 0, or -errno that is not the process's own (gone, not ours). */
-static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid)
+static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid, pid_t tid)
 {
         const pm_tstate *ts = &m->ts[nc->target];
         probe_result *r = &m->res[nc->target];
@@ -405,7 +405,7 @@ static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid)
                 .unit_if_held = nc->refs_only,
         };
         holder h, *np;
-        int k = holder_inspect_target(pid, &target, &h);
+        int k = holder_inspect_target(tid ? -tid : pid, &target, &h);
 
         if (k == -ESRCH)
                 return 0;
@@ -413,7 +413,7 @@ static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid)
                 r->n_unreadable++;
                 if (nc->refs_only)
                         return 0;
-                h = (holder){ .pid = pid < 0 ? -pid : pid, .tid = pid < 0 ? -pid : 0 };
+                h = (holder){ .pid = pid, .tid = tid };
         } else if (k < 0)
                 return k;
         if (nc->refs_only && h.n_refs == 0) {
@@ -431,13 +431,12 @@ static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid)
         return 0;
 }
 
-/* PID, in namespace X that holds copies: every member of a ghost's
- * namespace is listed; for the other copies one look at the process tells
- * which of them it holds anything of, usually none. */
-static int inspect_process(pm_many *m, const pm_ns_state *x, pid_t pid)
+/* PID (TID: its thread on its own) in namespace X, which holds copies: all of a ghost's
+ * namespace is listed; for other copies one look (fds as the walk kept them) tells. */
+static int inspect_process(pm_many *m, const pm_ns_state *x, pid_t pid, pid_t tid)
 {
         ref_ctx h = { .m = m, .x = x };
-        const holder_any any = {
+        holder_any any = {
                 .want_mnt_ids = m->target_ids.n > 0,
                 .unique_ids = m->set.used_statmount,
                 .ref = on_ref,
@@ -446,16 +445,18 @@ static int inspect_process(pm_many *m, const pm_ns_state *x, pid_t pid)
         bool refs_only = false;
         int k = 0;
 
+        any.fds_known = mntns_fd_record_find(&m->set, pid, &any.fd_refs, &any.n_fd_refs,
+                                             &any.n_threads);
         for (size_t i = 0; k >= 0 && i < x->n_copies; i++) {
                 if (x->copies[i].refs_only)
                         refs_only = true;
                 else
-                        k = inspect_for_copy(m, &x->copies[i], pid);
+                        k = inspect_for_copy(m, &x->copies[i], pid, tid);
         }
         if (k < 0 || !refs_only)
                 return k;
         m->n_marks = 0;
-        k = holder_inspect_any(pid, &any);
+        k = holder_inspect_any(tid ? -tid : pid, &any);
         if (k == -ESRCH)
                 return 0;
         if (k == -EACCES) {
@@ -468,7 +469,7 @@ static int inspect_process(pm_many *m, const pm_ns_state *x, pid_t pid)
                 return k;
         pm_sort_unique(m->marks, &m->n_marks, sizeof(size_t), pm_sort_size);
         for (size_t i = 0; k >= 0 && i < m->n_marks; i++)
-                k = inspect_for_copy(m, &x->copies[m->marks[i]], pid);
+                k = inspect_for_copy(m, &x->copies[m->marks[i]], pid, tid);
         return k;
 }
 
@@ -481,7 +482,7 @@ static int process_pass(pm_many *m)
                 const pm_ns_state *x = ns_of(m, m->inos[i]);
                 /* the probe itself holds nothing */
                 if (x && x->n_copies > 0 && m->pids[i] != self)
-                        k = inspect_process(m, x, m->pids[i]);
+                        k = inspect_process(m, x, m->pids[i], m->set.tids ? m->set.tids[i] : 0);
         }
         return k;
 }
@@ -490,14 +491,15 @@ static int process_pass(pm_many *m)
  * process pass needs. */
 static int build_copies(pm_many *m)
 {
-        int k = 0;
+        _cleanup_(probe_class_index_done) probe_class_index ci = { 0 };
+        int k = probe_class_index_build(&m->set, &ci);
 
         for (size_t ns = 0; k >= 0 && ns < m->set.n_ns; ns++) {
                 const pm_index *pairs = &m->ns[ns].pairs;
                 for (size_t lo = 0, hi; k >= 0 && lo < pairs->n; lo = hi) {
                         for (hi = lo + 1; hi < pairs->n && pairs->v[hi].num == pairs->v[lo].num; hi++)
                                 ;
-                        k = add_copy(m, ns, lo, hi);
+                        k = add_copy(m, &ci, ns, lo, hi);
                 }
                 if (k >= 0)
                         k = build_by_dev(m, ns);
@@ -521,7 +523,7 @@ static int scan_namespaces(pm_many *m)
                 if (m->t[i].min_mnt_id < min)
                         min = m->t[i].min_mnt_id;
         if (k >= 0)
-                k = mntns_scan_from(pm_keep_any, &ti, min, &m->set);
+                k = mntns_scan_prefiltered(pm_keep_any, &pm_prefilter, &ti, min, &m->set);
         if (k >= 0 && !(m->ns = calloc(m->set.n_ns ? m->set.n_ns : 1, sizeof(pm_ns_state))))
                 k = -ENOMEM;
         /* Only statmount() ids are unique and ordered; mountinfo's are reused. */

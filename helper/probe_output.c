@@ -26,6 +26,30 @@ static void put_safe(FILE *f, const char *s)
         }
 }
 
+/* A holder's name, and the thread that holds on its own: "bash (thread
+ * 1234)". Returns: its length before escapes, for the table's padding. */
+static size_t put_comm(FILE *f, const holder *h)
+{
+        int n = 0;
+
+        put_safe(f, h->comm);
+        if (h->tid)
+                n = fprintf(f, " (thread %d)", (int)h->tid);
+        return strlen(h->comm ? h->comm : "?") + (n > 0 ? (size_t)n : 0);
+}
+
+/* "fd:N:PATH" and "thread:TID:fd:N:PATH": an open fd, counted as one in a
+ * summary. */
+static bool is_fd_ref(const char *ref)
+{
+        if (strncmp(ref, "thread:", 7) == 0) {
+                ref += 7 + strspn(ref + 7, "0123456789");
+                if (*ref++ != ':')
+                        return false;
+        }
+        return strncmp(ref, "fd:", 3) == 0;
+}
+
 static void json_strv(FILE *f, char **v)
 {
         fputc('[', f);
@@ -60,6 +84,10 @@ void probe_json_copies(FILE *f, const probe_result *r)
                         if (j)
                                 fputc(',', f);
                         fprintf(f, "{\"pid\":%d", (int)h->pid);
+                        if (h->tid)
+                                fprintf(f, ",\"tid\":%d", (int)h->tid);
+                        else
+                                fputs(",\"tid\":null", f);
                         json_kv_string(f, false, "comm", h->comm);
                         json_kv_string(f, false, "unit", h->unit);
                         fputs(",\"refs\":", f);
@@ -163,6 +191,30 @@ static char *verdict_devices(const probe_result *r)
         return s;
 }
 
+/* S, and the copies elsewhere that will go with the unmount, which hold
+ * nothing but are in the table. Takes S. */
+static char *with_receiving(char *s, size_t receiving)
+{
+        char *out = NULL;
+
+        if (!s || receiving == 0)
+                return s;
+        if (asprintf(&out, "%s; the copies in %zu more namespace%s receive the unmount", s,
+                     receiving, receiving == 1 ? "" : "s") < 0)
+                out = NULL;
+        free(s);
+        return out;
+}
+
+/* Another overlay on the same Upper or Work than the target's superblock. */
+static bool other_sb(const probe_result *r)
+{
+        for (size_t i = 0; i < r->n_copies; i++)
+                if (r->copies[i].other_sb)
+                        return true;
+        return false;
+}
+
 char *probe_verdict(const probe_target *t, const probe_result *r)
 {
         size_t others = 0, submounts = 0, receiving = 0;
@@ -182,11 +234,18 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                               "this scan cannot see (check for a nested overlay whose lower is "
                               "inside the target, a lazily detached mount, a loop device or an "
                               "fd in flight, and 'dmesg' for overlayfs messages)");
-        if (r->n_copies == 0 && r->kernel_error &&
-            asprintf(&s, "free as far as the scan sees: not mounted in any mount namespace (the "
-                     "kernel could not be asked whether Upper or Work is in use: %s)",
+        if (probe_undecided(r) && r->kernel_error &&
+            asprintf(&s, "cannot tell whether it is free: not mounted in any mount namespace the "
+                     "scan sees, but the kernel could not be asked whether Upper or Work is in "
+                     "use (%s)",
                      r->kernel_error == -EAGAIN ? "another overlay-helper run holds the check lock"
                                                 : strerror(-r->kernel_error)) >= 0)
+                return s;
+        if (probe_undecided(r) &&
+            asprintf(&s, "cannot tell whether it is free: not mounted in any mount namespace the "
+                     "scan sees, but %u process%s or namespace%s could not be read (run as root)",
+                     r->n_unreadable, r->n_unreadable == 1 ? "" : "es",
+                     r->n_unreadable == 1 ? "" : "s") >= 0)
                 return s;
         if (r->n_copies == 0)
                 return strdup(r->kernel_asked ? "free: not mounted in any mount namespace, and the "
@@ -195,16 +254,36 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
         /* copies that receive the unmount change nothing here */
         if (init && r->n_copies == receiving + 1 && r->n_holders == 0 && !init->submounts &&
             !r->loops && !r->swaps && (s = verdict_init_only(t, init)))
-                return s;
+                return with_receiving(s, receiving);
         if ((s = verdict_devices(r)))
-                return s;
-        if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s",
+                return with_receiving(s, receiving);
+        if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s%s",
                      r->n_holders, r->n_holders == 1 ? "" : "es",
                      r->mounted ? "" : " (not mounted in PID 1's namespace: a ghost",
                      r->mounted ? "" : ")", others, others == 1 ? "" : "s",
-                     submounts ? " and " : "", submounts ? "mounts beneath it" : "") < 0)
+                     submounts ? " and " : "", submounts ? "mounts beneath it" : "",
+                     other_sb(r) ? "; two overlays on one Upper: end the other one first" : "") < 0)
                 return NULL;
-        return s;
+        return with_receiving(s, receiving);
+}
+
+/* "A, B": mounts stacked at one place (a sandbox's read-only bind of each
+ * mount over itself) once, as "A (2 mounts)". */
+static void put_mountpoints(FILE *f, char **v)
+{
+        if (!v || !*v) {
+                put_safe(f, NULL);
+                return;
+        }
+        for (char **p = v, **q; *p; p = q) {
+                for (q = p + 1; *q && streq(*q, *p); q++)
+                        ;
+                if (p != v)
+                        fputs(", ", f);
+                put_safe(f, *p);
+                if (q - p > 1)
+                        fprintf(f, " (%td mounts)", q - p);
+        }
 }
 
 void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
@@ -220,19 +299,21 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                 const probe_copy *c = &r->copies[i];
                 fprintf(f, "%-12llu %-4s mounted on ", (unsigned long long)c->ns_ino,
                         c->init ? "yes" : "no");
-                put_safe(f, c->mountpoints ? c->mountpoints[0] : NULL);
-                for (char **p = c->mountpoints ? c->mountpoints + 1 : NULL; p && *p; p++) {
-                        fputs(", ", f);
-                        put_safe(f, *p);
-                }
+                put_mountpoints(f, c->mountpoints);
                 fprintf(f, "%s\n", prop_note(c));
                 for (size_t j = 0; j < c->n_processes; j++) {
                         const holder *h = &c->processes[j];
+                        size_t comm_len;
+
                         fprintf(f, "%-12s %-4s %-7d ", "", "", (int)h->pid);
+                        /* the thread goes with the refs: COMM keeps its width */
                         put_safe(f, h->comm);
-                        fprintf(f, "%*s", h->comm && strlen(h->comm) < 17 ? (int)(17 - strlen(h->comm)) : 1, "");
+                        comm_len = strlen(h->comm ? h->comm : "?");
+                        fprintf(f, "%*s", comm_len < 17 ? (int)(17 - comm_len) : 1, "");
                         put_safe(f, h->unit ? h->unit : "-");
                         fprintf(f, "%*s", h->unit && strlen(h->unit) < 24 ? (int)(24 - strlen(h->unit)) : h->unit ? 0 : 23, "");
+                        if (h->tid)
+                                fprintf(f, " [thread %d]", (int)h->tid);
                         if (h->n_refs == 0)
                                 fputs(" (in the namespace)", f);
                         for (size_t k = 0; k < h->n_refs; k++) {
@@ -301,7 +382,7 @@ static void describe_holder(FILE *f, const holder *h)
         size_t shown = h->n_refs < DESCRIBE_REFS ? h->n_refs : DESCRIBE_REFS, fds = 0;
 
         fprintf(f, "%d ", (int)h->pid);
-        put_safe(f, h->comm);
+        put_comm(f, h);
         if (h->unit) {
                 fputs(" [", f);
                 put_safe(f, h->unit);
@@ -312,7 +393,7 @@ static void describe_holder(FILE *f, const holder *h)
                 put_short(f, h->refs[k]);
         }
         for (size_t k = shown; k < h->n_refs; k++)
-                fds += strncmp(h->refs[k], "fd:", 3) == 0;
+                fds += is_fd_ref(h->refs[k]);
         if (h->n_refs > shown) {
                 bool all_fds = fds == h->n_refs - shown;
                 put_more(f, " ", h->n_refs - shown, all_fds ? "fd" : "ref", all_fds ? "fds" : "refs");
@@ -362,6 +443,12 @@ char *probe_describe(const probe_result *r)
         for (size_t i = 0; i < r->n_copies; i++) {
                 const probe_copy *c = &r->copies[i];
                 if (just_receives(c))
+                        continue;
+                /* a bare mount there is no holder when loops, swaps or other
+                 * copies are what holds it */
+                if (c->init && !c->n_processes && !c->pinned_by && !c->submounts &&
+                    c->mountpoints && !c->mountpoints[1] &&
+                    (r->loops || r->swaps || probe_holding_copies(r) > 1))
                         continue;
                 if (!c->init && others == DESCRIBE_COPIES) {
                         hidden++;

@@ -4,7 +4,10 @@
  * Promises: the JSON carries the DESIGN.md keys (target, instance, mounted,
  * free, copies[{mnt_ns, init, mountpoint, pinned_by, processes[{pid, comm,
  * unit, refs}], submounts}]), and per copy "propagation" (probe_prop_name),
- * and "loops" and "swaps"; the human form starts with a one-line verdict.
+ * and "loops" and "swaps"; per process "tid", the thread that holds on its
+ * own (in a namespace of its own, or for an exited leader), else null,
+ * shown as "(thread TID)" after the name; the human form starts with a
+ * one-line verdict.
  * Both list everything the scan found; only probe_describe() summarises,
  * leaving out copies that receive the unmount and hold nothing. */
 #pragma once

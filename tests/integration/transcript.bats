@@ -76,6 +76,9 @@ d = json.loads(sys.argv[1])
 side = [p for c in d["copies"] for p in c["processes"] if p["pid"] == int(sys.argv[2])]
 print(len(side))' "$output" "$side"
     assert_output 0
+    # whose namespaces the copies that receive the unmount are: lsns names them
+    show lsns -t mnt -o NS,PID,COMMAND
+    assert_output --partial "sleep infinity"
     block_end
 
     c systemctl start private-job.service

@@ -83,7 +83,7 @@ ns_of() {
     [ "$(json 'd["holders"]')" = 1 ]
     # every member, references or not, with its unit field
     [ "$(others)" = "[('ghost-in-waiting', [($pid, [])])]" ]
-    [ "$(json '[sorted(p) for c in d["copies"] for p in c["processes"]]')" = "[['comm', 'pid', 'refs', 'unit']]" ]
+    [ "$(json '[sorted(p) for c in d["copies"] for p in c["processes"]]')" = "[['comm', 'pid', 'refs', 'tid', 'unit']]" ]
     run oh probe web
     assert_failure 3
     assert_output --partial "(ghost in waiting: survives the unmount)"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # helper/holders.c through tests/unit/holders-test.c: which of a process's
 # cwd, root, exe, fds and maps are on an overlay, found by the device and
 # mount of what each magic link leads to, never by comparing path strings.
@@ -289,4 +290,25 @@ time.sleep(300)"
         /Open (file|AF_UNIX socket) descriptor/ { pending = $0; next }
         pending != "" { if ($0 !~ /inherited from parent/) print pending; pending = "" }')
     [ -z "$leaked" ] || { echo "leaked fds: $leaked" >&2; return 1; }
+}
+
+@test "holders: on the /proc path the walk reads each fd table once; probe does not read it again" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    oh mount web
+    local m=$T/state/web/merged
+    echo data > "$m/held"
+    # a slave copy, which receives the unmount: only references hold it, so
+    # every process in it and in PID 1's namespace is looked at for them
+    pid=$(in_ns slave sh -c "exec 7<'$m/held'; exec sleep 300")
+    run strace -f -qq -e trace=openat -o "$T/trace" "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" \
+        --state-dir "$T/state" --runtime-dir "$T/run" probe web
+    assert_failure 3
+    assert_output --regexp " $pid +sleep +- +fd:7:"
+    # the walk: "/proc/PID/fd" once per process; then "fd" (through
+    # /proc/PID) only for the strings of the one holder, not for every
+    # process looked at
+    [ "$(grep -cE 'openat\([0-9]+, "[0-9]+/fd",' "$T/trace")" -ge 3 ]
+    [ "$(grep -cE 'openat\([0-9]+, "fd",' "$T/trace")" -eq 1 ]
+    kill_wait "$pid"
 }

@@ -22,17 +22,52 @@ print(sorted(os.listxattr(sys.argv[1])), sorted(os.listdir(sys.argv[2])))' \
         "$T/state/web/upper" "$T/state/web/work"
 }
 
+# The running kernel's mount-API flavour for overlayfs: "6.1" (before 6.5:
+# the VFS's legacy adapter), "6.5" (6.5, 6.6: overlayfs's own parser, no
+# lowerdir+) or "6.7" (lowerdir+).
+native_api() {
+    local major minor
+    IFS=. read -r major minor _ <<< "$(uname -r)"
+    if [ "$major" -lt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -lt 5 ]; }; then
+        echo 6.1
+    elif [ "$major" -eq 6 ] && [ "$minor" -lt 7 ]; then
+        echo 6.5
+    else
+        echo 6.7
+    fi
+}
+
+# The flavours without lowerdir+ this kernel can stand in for: its own, and
+# the older ones strace can make it look like (never a newer one).
+old_apis() {
+    case "$(native_api)" in
+    6.1) echo 6.1 ;;
+    *) echo 6.5 6.1 ;;
+    esac
+}
+
 # Runs the helper as a kernel without lowerdir+ makes it run, strace
-# answering for the kernel: "6.5" (6.5, 6.6: overlayfs's own parser) refuses
-# the lowerdir+ key, the second fsconfig() of a run after the probe for the
-# legacy adapter; "6.1" (before 6.5) takes that probe's unknown flag, as the
-# VFS's legacy adapter takes any key.
+# answering for the kernel where it is newer: "6.5" refuses the lowerdir+
+# key, the second fsconfig() of a run after the probe for the legacy
+# adapter; "6.1" takes that probe's unknown flag, as the VFS's legacy
+# adapter takes any key. On a kernel of that flavour, nothing is injected:
+# the second fsconfig() there is already the check's own.
 oh_kernel() {
     local inject
     case "$1" in
+    6.7) inject= ;;
     6.5) inject=fsconfig:error=EINVAL:when=2 ;;
     6.1) inject=fsconfig:retval=0:when=1 ;;
     *) echo "oh_kernel: unknown kernel $1" >&2; return 1 ;;
+    esac
+    if [ "$1" = "$(native_api)" ]; then
+        shift
+        "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+            --runtime-dir "$T/run" "$@"
+        return
+    fi
+    case "$1/$(native_api)" in
+    6.7/* | 6.5/6.1) echo "oh_kernel: a $(native_api) kernel cannot stand in for $1" >&2; return 1 ;;
     esac
     shift
     strace -f -o /dev/null -e trace=fsconfig -e inject="$inject" "$OVERLAY_HELPER_BIN" \
@@ -128,9 +163,12 @@ oh_kernel() {
     assert_failure 3
     [ $(( (end - start) / 1000000 )) -ge 900 ]
     (sleep 0.5 && umount "$T/n/m") &
+    local freer=$!
     run oh umount web --wait 10
     assert_success
-    wait
+    # not a bare wait: with BATS_TEST_TIMEOUT set (the VM tier), bats's
+    # watchdog is a background job of this shell too
+    wait "$freer"
 }
 
 @test "kernel: the read-only fallback (Upper's filesystem out of inodes) is undone and refused" {
@@ -241,9 +279,13 @@ time.sleep(30)' "$T/run/.kernel-check.lock" "$T/locked" 3>&- &
     track_pid $!
     wait_until test -e "$T/locked"
     run oh probe web
-    assert_success
-    assert_output --partial "free as far as the scan sees"
+    assert_failure 1
+    assert_output --partial "cannot tell whether it is free"
     assert_output --partial "another overlay-helper run holds the check lock"
+    run oh probe web --json
+    assert_failure 1
+    assert_output --partial '"free":false,"kernel_in_use":null'
+
 }
 
 @test "threads: a thread with a cwd of its own (CLONE_FS) inside Merged is named" {
@@ -277,7 +319,7 @@ time.sleep(300)' "$(M)" "$T/tid" 3>&- &
 @test "kernel: without lowerdir+ (6.1 to 6.6) the check names Work in lowerdir=: busy and free" {
     command -v strace >/dev/null || skip "strace not installed"
     simple_instance web
-    for k in 6.5 6.1; do
+    for k in $(old_apis); do
         oh mount web
         oh umount web
         before=$(traces)
@@ -312,25 +354,68 @@ time.sleep(300)' "$(M)" "$T/tid" 3>&- &
 
 @test "kernel: without lowerdir+, a path lowerdir= cannot carry is not asked about: unknown, never free" {
     command -v strace >/dev/null || skip "strace not installed"
+    # made, not mounted: before lowerdir+, mount(2) refuses such paths too,
+    # and before layer fds (6.13) a '\' reaches no kernel intact
+    mkdir -p "$T/u,1:x" "$T/w,1:x" "$T/u\\2" "$T/w\\2"
     printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/u,1:x" "$T/w,1:x" | write_conf odd
-    oh mount odd
-    oh umount odd
-    # overlayfs's own parser takes ',' and an escaped ':'
-    run oh_kernel 6.5 probe odd --json
-    assert_success
-    assert_output --partial '"kernel_in_use":false'
-    # the legacy adapter refuses a ',' in any value
-    run oh_kernel 6.1 probe odd
-    assert_success
-    assert_output --partial "free as far as the scan sees"
-    assert_output --partial "kernel could not be asked"
-    # kernels disagree on a '\' in upperdir=: never ask about the wrong dir
     printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/u\\2" "$T/w\\2" | write_conf bs
-    oh mount bs
-    oh umount bs
-    run oh_kernel 6.5 probe bs --json
-    assert_success
-    assert_output --partial '"kernel_in_use":null'
+    for k in $(old_apis); do
+        if [ "$k" = 6.5 ]; then
+            # overlayfs's own parser takes ',' and an escaped ':'
+            run oh_kernel 6.5 probe odd --json
+            assert_success
+            assert_output --partial '"kernel_in_use":false'
+        else
+            # the legacy adapter refuses a ',' in any value
+            run oh_kernel 6.1 probe odd
+            assert_failure 1
+            assert_output --partial "cannot tell whether it is free"
+            assert_output --partial "kernel could not be asked"
+        fi
+        # kernels disagree on a '\' in upperdir=: never ask about the wrong dir
+        run oh_kernel "$k" probe bs --json
+        assert_failure 1
+        assert_output --partial '"free":false,"kernel_in_use":null'
+    done
+    [ ! -e "$T/w,1:x/work" ] && [ ! -e "$T/w\\2/work" ]
+}
+
+@test "kernel: layers given as path strings: an Upper swapped during the check is never called free" {
+    command -v strace >/dev/null || skip "strace not installed"
+    simple_instance web
+    oh mount web
+    nested_overlay
+    run oh umount web
+    assert_failure 3
+    # lowerdir+ strings where this kernel has lowerdir+ (6.7 to 6.12 pass
+    # them so), lowerdir= before
+    export OVERLAY_HELPER_NO_LAYER_FDS=1
+    local k pid
+    for k in $(native_api) $(old_apis); do
+        [ "$k" != 6.7 ] || [ "$(native_api)" = 6.7 ] || continue
+        # the check's fsopen (the first is the API probe's): Upper and Work
+        # are open already; the strings the kernel gets name a fresh dir
+        pid=$(paused_fsopen "$k" probe web --json)
+        mv "$T/state/web/upper" "$T/state/web/upper.real"
+        mv "$T/state/web/work" "$T/state/web/work.real"
+        mkdir "$T/state/web/upper" "$T/state/web/work"
+        resume_run "$pid"
+        echo "$k: $output"
+        [ "$rc" -eq 1 ]
+        [[ $output == *'"free":false,"kernel_in_use":null'* ]]
+        rm -rf "$T/state/web/upper" "$T/state/web/work"
+        mv "$T/state/web/upper.real" "$T/state/web/upper"
+        mv "$T/state/web/work.real" "$T/state/web/work"
+        run oh_kernel "$k" probe web --json
+        assert_failure 3
+        assert_output --partial '"kernel_in_use":true'
+    done
+    umount "$T/n/m"
+    for k in $(native_api) $(old_apis); do
+        run oh_kernel "$k" probe web --json
+        assert_success
+        assert_output --partial '"kernel_in_use":false'
+    done
 }
 
 # Starts a helper run (its output in $T/out, then its exit status in
@@ -343,6 +428,28 @@ paused_run() {
     rm -f "$T/rc"
     (strace -f -o "$log" -e trace="$calls" \
         -e inject="$calls":signal=STOP:when=1 "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@" \
+        > "$T/out" 2>&1; echo $? > "$T/rc") > /dev/null 2>&1 3>&- &
+    track_pid $!
+    wait_until grep -q -- '--- stopped by SIGSTOP ---' "$log" || { cat "$T/out" >&2; return 1; }
+    pid=$(awk '/--- stopped by SIGSTOP ---/ { print $1; exit }' "$log")
+    track_pid "$pid"
+    echo "$pid"
+}
+
+# paused_run for a kernel of flavour K (as oh_kernel runs it) at the
+# check's own fsopen(), the second of a run. Prints its PID.
+paused_fsopen() {
+    local k=$1 log=$T/strace.pause pid inject=()
+    shift
+    [ "$k" = "$(native_api)" ] || case "$k" in
+    6.5) inject=(-e inject=fsconfig:error=EINVAL:when=2) ;;
+    6.1) inject=(-e inject=fsconfig:retval=0:when=1) ;;
+    esac
+    : > "$log"
+    rm -f "$T/rc"
+    (strace -f -o "$log" -e trace=fsopen,fsconfig "${inject[@]}" \
+        -e inject=fsopen:signal=STOP:when=2 "$OVERLAY_HELPER_BIN" \
         --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@" \
         > "$T/out" 2>&1; echo $? > "$T/rc") > /dev/null 2>&1 3>&- &
     track_pid $!

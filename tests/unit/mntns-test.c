@@ -96,14 +96,15 @@ static int do_pids(int rounds)
         double t0 = now();
 
         for (int i = 0; i < rounds; i++) {
-                pid_t *pids;
+                pid_t *pids, *tids;
                 ino_t *inos;
-                int r = mntns_pid_map(&pids, &inos, &n, &unreadable);
+                int r = mntns_pid_map(&pids, &tids, &inos, &n, &unreadable);
                 if (r < 0) {
                         fprintf(stderr, "mntns_pid_map: %s\n", strerror(-r));
                         return 1;
                 }
                 free(pids);
+                free(tids);
                 free(inos);
         }
         double t = (now() - t0) / rounds;

@@ -268,6 +268,31 @@ pin_setup() {
     assert_output --partial "could not be inspected"
 }
 
+@test "a non-root caller never hears 'free' while a root-owned ghost lives: it cannot tell (exit 1)" {
+    setup_web
+    pid=$(in_ns private sh -c "cd '$(M)' && exec sleep 300")
+    run oh umount web
+    assert_failure 3
+    chmod 0755 "$T" "$T/etc" "$T/state" "$T/state/web"
+    chmod 0644 "$T/etc/web.conf"
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" probe web
+    assert_failure 1
+    assert_output --partial "cannot tell whether it is free"
+    refute_output --regexp "^web: free"
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$OVERLAY_HELPER_BIN" \
+        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" probe web --json
+    assert_failure 1
+    assert_output --partial '"free":false'
+    # as root: the ghost, named
+    run oh probe web
+    assert_failure 3
+    assert_output --partial "$pid"
+    kill_wait "$pid"
+    run oh umount web
+    assert_success
+}
+
 @test "bad probe usage exits 2" {
     run oh probe
     assert_failure 2
@@ -397,4 +422,30 @@ print(sum(len(c["processes"]) for c in json.load(sys.stdin)["copies"]))')
     run oh probe web --watch --timeout 0.2
     assert_failure 3
     assert_output --regexp "holders=\[[0-9]+\(sleep\)( [0-9]+\(sleep\)){31} and 8 more \(40 in all\)\]"
+}
+
+@test "submounts of a copy on other filesystems (hidden, nested, a bind) are listed alike on both paths" {
+    simple_instance web
+    # mounted before the overlay, beneath its Merged: hidden by it, yet beneath it
+    mkdir -p "$(M)/under" "$T/elsewhere"
+    mount -t tmpfs under "$(M)/under"
+    oh mount web
+    mkdir -p "$(M)/data" "$(M)/bind" "$T/state/web/merged.d" "$T/state/web/merged0"
+    # siblings whose names start like Merged's are not beneath it
+    mount -t tmpfs sib "$T/state/web/merged.d"
+    mount -t tmpfs sib "$T/state/web/merged0"
+    pid=$(in_ns slave sh -c "mount -t tmpfs sub '$(M)/data' && mkdir '$(M)/data/deep' &&
+        mount -t tmpfs deep '$(M)/data/deep' && mount --bind '$T/elsewhere' '$(M)/bind' && exec sleep 300")
+    # (PID 1's copy is left out: on the statmount path its min_mnt_id, the
+    # overlay's own id, leaves out the older hidden mount there)
+    q='[sorted(c["submounts"]) for c in d["copies"] if not c["init"]]'
+    want="[['$(M)/bind', '$(M)/data', '$(M)/data/deep', '$(M)/under']]"
+    run oh probe web --json
+    [ "$(json "$q")" = "$want" ]
+    export OVERLAY_HELPER_NO_STATMOUNT=1
+    run oh probe web --json
+    [ "$(json "$q")" = "$want" ]
+    unset OVERLAY_HELPER_NO_STATMOUNT
+    kill_wait "$pid"
+    umount "$T/state/web/merged.d" "$T/state/web/merged0"
 }

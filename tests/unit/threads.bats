@@ -57,10 +57,13 @@ os.chdir(merged)'
     [ -d "$T/state/web/work/work" ]
     run oh probe web --json
     assert_failure 3
-    [ "$(json '[(c["init"], [(p["pid"], p["comm"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, 'python3', ['cwd'])])]" ]
+    [ "$(json '[(c["init"], [(p["pid"], p["tid"], p["comm"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, $tid, 'python3', ['cwd'])])]" ]
+    run oh probe web
+    assert_failure 3
+    assert_line --regexp "^ +$pid +python3 +- +\[thread $tid\] cwd$"
     run oh umount web
     assert_failure 3
-    assert_output --partial "$pid python3 (cwd)"
+    assert_output --partial "$pid python3 (thread $tid) (cwd)"
     [ -d "$T/state/web/work/work" ]
     run oh mount web
     assert_failure 3
@@ -95,7 +98,7 @@ held_fd = os.open(os.path.join(merged, "held"), os.O_RDONLY)'
     is_mounted "$(M)"
     run oh probe web --json
     assert_failure 3
-    [ "$(json '[(p["pid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, ['thread:$tid:fd:$fd:$(M)/held'])]" ]
+    [ "$(json '[(p["pid"], p["tid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, None, ['thread:$tid:fd:$fd:$(M)/held'])]" ]
     # reaped, every thread with it (a zombie leader may outlive its threads' exit)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
@@ -115,11 +118,11 @@ held_fd = os.open(os.path.join(merged, "held"), os.O_RDONLY)'
     [ "$(readlink "/proc/$pid/task/$tid/cwd")" = "$(M)" ]
     run oh umount web
     assert_failure 3
-    assert_output --partial "$pid python3 (cwd)"
+    assert_output --partial "$pid python3 (thread $tid) (cwd)"
     is_mounted "$(M)"
     run oh probe web --json
     assert_failure 3
-    [ "$(json '[(p["pid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, ['cwd'])]" ]
+    [ "$(json '[(p["pid"], p["tid"], p["refs"]) for c in d["copies"] for p in c["processes"]]')" = "[($pid, $tid, ['cwd'])]" ]
     # reaped, every thread with it (a zombie leader may outlive its threads' exit)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
@@ -136,5 +139,51 @@ os.chdir(merged)'
     umount "$(M)"
     OVERLAY_HELPER_NO_STATMOUNT=1 run oh probe web --json
     assert_failure 3
-    [ "$(json '[(c["init"], [(p["pid"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, ['cwd'])])]" ]
+    [ "$(json '[(c["init"], [(p["pid"], p["tid"], p["refs"]) for p in c["processes"]]) for c in d["copies"]]')" = "[(False, [($pid, $tid, ['cwd'])])]" ]
+}
+
+@test "threads: a thread's own fds beyond the first eight are summed up as fds" {
+    simple_instance web
+    oh mount web
+    for i in 1 2 3 4 5 6 7 8 9 10; do echo "$i" > "$(M)/f$i"; done
+    thread_client 'check(libc.unshare(0x400), "unshare")
+global held
+held = [os.open(os.path.join(merged, "f%d" % i), os.O_RDONLY) for i in range(1, 11)]'
+    run oh umount web
+    assert_failure 3
+    assert_output --partial " and 2 more fds)"
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json "sum(r.startswith('thread:$tid:fd:') for c in d['copies'] for p in c['processes'] for r in p['refs'])")" = 10 ]
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+
+@test "threads: a namespace pinned by a thread's own fd names the thread" {
+    simple_instance web
+    oh mount web
+    # a namespace with a copy of Merged, then only a thread's fd on it
+    unshare --mount --propagation private sleep 300 3>&- &
+    sp=$!
+    track_pid "$sp"
+    wait_until sh -c "[ \"\$(readlink /proc/$sp/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\" ]"
+    SP=$sp thread_client 'check(libc.unshare(0x400), "unshare")
+global ns_fd
+ns_fd = os.open("/proc/%s/ns/mnt" % os.environ["SP"], os.O_RDONLY)'
+    fd=
+    for f in "/proc/$pid/task/$tid/fd"/*; do
+        [ "$(readlink "$f")" = "$(readlink "/proc/$sp/ns/mnt")" ] && fd=${f##*/}
+    done
+    [ -n "$fd" ]
+    kill -9 "$sp"
+    wait "$sp" 2>/dev/null || true
+    umount "$(M)"
+    run oh probe web --json
+    assert_failure 3
+    [ "$(json '[c["pinned_by"] for c in d["copies"]]')" = "[['fd:$pid:$fd (thread $tid)']]" ]
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "pinned by fd:$pid:$fd (thread $tid)"
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
 }

@@ -106,6 +106,29 @@ static const holder *own_unit_holder(const probe_result *r, const char *unit)
         return NULL;
 }
 
+/* A process of our own unit may still be on its way out when systemd
+ * starts ExecStopPost= (its SIGTERM not yet acted on, on a loaded
+ * machine): give it OWN_UNIT_GRACE_SEC, woken by its exit, before calling
+ * it a leftover we must not wait for. Returns: 0 if PID is gone, 1 if not. */
+#define OWN_UNIT_GRACE_SEC 0.5
+
+static int own_unit_grace(const probe_result *held, pid_t pid, double left)
+{
+        char path[64], buf[512];
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *p;
+
+        (void)watch_wait(held, left < OWN_UNIT_GRACE_SEC ? left : OWN_UNIT_GRACE_SEC);
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return 0;
+        /* a zombie holds nothing: its parent just has not reaped it yet */
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        f = fopen(path, "re");
+        if (!f || !fgets(buf, sizeof buf, f) || !(p = strrchr(buf, ')')))
+                return f ? 1 : 0;
+        return p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X') ? 0 : 1;
+}
+
 /* While something holds the overlay: with --wait time left, sleep until a
  * holder exits or a mount table changes (never a blind retry) and return 0
  * to look again; else fill F (STEP, with the holders) and return -EBUSY.
@@ -119,6 +142,10 @@ static int wait_or_busy(const inst_run *run, probe_result *held, inst_step step,
         double left = run->deadline - now_sec();
         int r;
 
+        if (own && left > 0 && own_unit_grace(held, own->pid, left) == 0) {
+                probe_result_done(held);
+                return 0; /* it went: look again */
+        }
         if (own) {
                 /* systemd runs ExecStopPost= once the main process is gone:
                  * a child that ignores SIGTERM outlives it even under

@@ -77,7 +77,7 @@ for c in json.load(sys.stdin)["copies"]:
     pid=$(prop oh-sbx-cwd.service MainPID)
     run c overlay-helper probe --json sbh
     assert_failure 3
-    assert_output --regexp "\"pid\":$pid,\"comm\":\"sleep\",\"unit\":\"oh-sbx-cwd.service\""
+    assert_output --regexp "\"pid\":$pid,\"tid\":null,\"comm\":\"sleep\",\"unit\":\"oh-sbx-cwd.service\""
     run c overlay-helper umount sbh
     assert_failure 3
     assert_output --partial "oh-sbx-cwd.service"

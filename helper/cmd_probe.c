@@ -76,11 +76,14 @@ static void ask_kernel(const cli_args *args, const probe_target *t, probe_result
 {
         const engine_env env = verb_engine_env(args);
 
-        if (!t->instance || r->n_copies > 0)
+        /* a path whose mount named its Upper and Work (an overlay) is asked
+         * about like an instance */
+        if ((!t->instance && !(t->upper && t->work)) || r->n_copies > 0)
                 return;
         /* a throttled round keeps the last answer, never "free" by default */
         if (last->at == 0 || now_sec() - last->at >= 1.0) {
-                last->answer = engine_kernel_in_use(&env, t->instance);
+                last->answer = t->instance ? engine_kernel_in_use(&env, t->instance)
+                                           : engine_kernel_in_use_dirs(&env, t->upper, t->work);
                 last->at = now_sec();
         }
         r->kernel_asked = last->answer >= 0;

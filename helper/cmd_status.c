@@ -52,7 +52,8 @@ static void print_json(const inst_status *s)
         json_kv_string(stdout, true, "target", cfg->merged);
         json_kv_string(stdout, false, "instance", cfg->instance);
         json_kv_bool(stdout, false, "mounted", m && s->ours);
-        json_kv_bool(stdout, false, "free", !m && probe_free(&s->copies));
+        /* Merged that could not be looked at leaves it unknown: never free */
+        json_kv_bool(stdout, false, "free", !m && !s->lookup_error && probe_free(&s->copies));
         fputs(",\"copies\":", stdout);
         probe_json_copies(stdout, &s->copies);
         fputs(",\"lowers\":[", stdout);

@@ -172,6 +172,18 @@ int engine_kernel_in_use_cfg(const engine_env *env, const overlay_config *cfg)
         return r;
 }
 
+int engine_kernel_in_use_dirs(const engine_env *env, const char *upper, const char *work)
+{
+        /* the check takes nothing else from a config: Work is its only lower */
+        const overlay_config cfg = {
+                .instance = (char *)"probe",
+                .upper = (char *)upper,
+                .work = (char *)work,
+        };
+
+        return engine_kernel_in_use_cfg(env, &cfg);
+}
+
 int engine_kernel_in_use(const engine_env *env, const char *name)
 {
         _cleanup_free_ char *error = NULL;

@@ -50,6 +50,10 @@ int engine_kernel_in_use(const engine_env *env, const char *name);
  * check needs (caps_raise_check()) are effective for the check alone. */
 int engine_kernel_in_use_cfg(const engine_env *env, const overlay_config *cfg);
 
+/* The same for an overlay known only by its mount (probe of a path): its
+ * UPPER and WORK as the mount's options name them. */
+int engine_kernel_in_use_dirs(const engine_env *env, const char *upper, const char *work);
+
 /* Probe's TARGET when it names an instance: its Merged, its layers and the
  * superblock mounted there, bounded by the mount the helper recorded.
  * Returns: 0 and *ret, -ENOENT when NAME has no config, -EINVAL with *f

@@ -163,8 +163,9 @@ static char *verdict_init_only(const probe_target *t, const probe_copy *c)
         for (char **p = c->mountpoints; p && *p; p++, n++)
                 at_target |= t->path && streq(*p, t->path);
         if (n == 1 && at_target)
-                return strdup("mounted in PID 1's namespace only; no process or mount holds it "
-                              "(an unmount would succeed)");
+                return strdup("mounted in PID 1's namespace only; the scan finds no process or "
+                              "mount that holds it (the unmount itself will tell: the kernel "
+                              "refuses it while anything does)");
         if (!at_target && n >= 1 &&
             asprintf(&s, "mounted in PID 1's namespace elsewhere: at %s%s (a bind mount of it, "
                      "which keeps it alive; unmount that)", c->mountpoints[0],

@@ -40,7 +40,7 @@ ns_of() {
     [ "$(others)" = "[('receives-unmount', [])]" ]
     run oh probe web
     assert_failure 3
-    assert_output --partial "mounted in PID 1's namespace only; no process or mount holds it (an unmount would succeed)"
+    assert_output --partial "mounted in PID 1's namespace only; the scan finds no process or mount that holds it (the unmount itself will tell: the kernel refuses it while anything does)"
     assert_output --partial "$(M) (receives the unmount)"
     refute_output --partial "other mount namespace"
     run oh umount web

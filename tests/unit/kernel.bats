@@ -560,3 +560,24 @@ cap_eff() {
     run oh status --json web
     assert_output --partial '"mounted":false,"free":true'
 }
+
+@test "kernel: probe --watch of a path (an overlay named by its mount) is never free while the kernel says in use" {
+    simple_instance web
+    oh mount web
+    nested_overlay
+    # the target is resolved while mounted: its mount names Upper and Work
+    oh probe "$(M)" --watch --json --timeout 3 > "$T/watch.json" 3>&- &
+    watch=$!
+    track_pid "$watch"
+    wait_until test -s "$T/watch.json"
+    umount "$(M)"
+    rc=0
+    wait "$watch" || rc=$?
+    [ "$rc" -eq 3 ]
+    run tail -1 "$T/watch.json"
+    assert_output --partial '"free":false,"kernel_in_use":true'
+    # once the nested overlay goes, the kernel's word makes it free
+    umount "$T/n/m"
+    run oh umount web
+    assert_success
+}

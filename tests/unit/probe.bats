@@ -35,7 +35,7 @@ json() {
     [ "$(json 'd["mounted"], d["free"], len(d["copies"]), d["copies"][0]["init"], d["copies"][0]["processes"]')" = "True False 1 True []" ]
     run oh probe "$(M)"
     assert_failure 3
-    assert_output --partial "no process or mount holds it"
+    assert_output --partial "the scan finds no process or mount that holds it"
 }
 
 @test "cwd in a slave namespace: umount EBUSY exits 3 naming the PID; probe shows cwd" {

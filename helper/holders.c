@@ -428,8 +428,9 @@ static bool thread_elsewhere(scan *s, int task_fd)
         return (ino_t)strtoull(b + strcspn(b, "[") + 1, NULL, 10) != s->base_ns;
 }
 
-/* Another thread: its cwd and root where its fs is its own (a thread in
- * another namespace is left to its own entry), its fds where its table is. */
+/* Another thread: its cwd and root where its fs is its own (those of a
+ * thread in another namespace are left to its own entry), its fds where its
+ * table is, wherever the thread is: an fd is on a mount, in no namespace. */
 static int thread_refs(int task_fd, pid_t tid, void *ud)
 {
         static const char *const links[] = { "cwd", "root" };
@@ -438,9 +439,7 @@ static int thread_refs(int task_fd, pid_t tid, void *ud)
         int r;
 
         snprintf(prefix, sizeof(prefix), "thread:%d:", (int)tid);
-        if (!procfs_shares(s->base, tid, KCMP_FS)) {
-                if (thread_elsewhere(s, task_fd))
-                        return 0;
+        if (!procfs_shares(s->base, tid, KCMP_FS) && !thread_elsewhere(s, task_fd)) {
                 for (size_t i = 0; i < ELEMENTSOF(links); i++) {
                         char *ref = NULL;
                         r = on_target(task_fd, links[i], s->target);

@@ -187,3 +187,34 @@ ns_fd = os.open("/proc/%s/ns/mnt" % os.environ["SP"], os.O_RDONLY)'
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
 }
+
+@test "threads: a thread in a namespace of its own whose own fd table holds PID 1's mount is named" {
+    simple_instance web
+    oh mount web
+    echo data > "$(M)/held"
+    # The fd is opened through PID 1's mount, then the thread takes its own
+    # fd table and mount namespace and unmounts its own copy; the leader
+    # closes its copy of the fd. Only the thread's fd keeps PID 1's mount
+    # busy, and its namespace holds no copy.
+    thread_client 'global held_fd
+held_fd = os.open(os.path.join(merged, "held"), os.O_RDONLY)
+check(libc.unshare(0x400 | 0x20000), "unshare")
+check(libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None), "mount")
+check(libc.umount2(merged.encode(), 0), "umount")' 'os.close(held_fd)'
+    [ "$(readlink "/proc/$pid/task/$tid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+    fd=
+    for f in "/proc/$pid/task/$tid/fd"/*; do
+        [ "$(readlink "$f")" = "$(M)/held" ] && fd=${f##*/}
+    done
+    [ -n "$fd" ]
+    wait_until sh -c '! ls -l /proc/$1/fd | grep -q held' sh "$pid"
+    run oh umount web
+    assert_failure 3
+    assert_output --partial "$pid python3"
+    assert_output --partial "thread:$tid:fd:$fd:$(M)/held"
+    is_mounted "$(M)"
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    run oh umount web
+    assert_success
+}

@@ -7,6 +7,7 @@
 
 #include "dlib.h"
 #include "kind_overlay.h"
+#include "procfs.h"
 #include "safedir.h"
 #include "saferm.h"
 #include "state.h"
@@ -25,74 +26,23 @@ static char *own_unit(void)
         return unit;
 }
 
-/* The signal masks of /proc/PID/status that decide whether SIGTERM ends it. */
-typedef struct sig_state {
-        unsigned long long pending, blocked, ignored, caught;
-} sig_state;
-
-static bool read_sig_state(pid_t pid, sig_state *ret)
+static bool ignores_sigterm(pid_t pid)
 {
         char path[64], line[256];
         _cleanup_fclose_ FILE *f = NULL;
         unsigned long long mask;
-        unsigned seen = 0;
 
-        *ret = (sig_state){ 0 };
         snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
         f = fopen(path, "re");
-        while (f && fgets(line, sizeof line, f)) {
-                if (sscanf(line, "SigPnd: %llx", &mask) == 1 || sscanf(line, "ShdPnd: %llx", &mask) == 1)
-                        ret->pending |= mask, seen++;
-                else if (sscanf(line, "SigBlk: %llx", &mask) == 1)
-                        ret->blocked = mask, seen++;
-                else if (sscanf(line, "SigIgn: %llx", &mask) == 1)
-                        ret->ignored = mask, seen++;
-                else if (sscanf(line, "SigCgt: %llx", &mask) == 1)
-                        ret->caught = mask, seen++;
-        }
-        return seen == 5;
-}
-
-#define SIG_BIT(sig) (1ULL << ((sig) - 1))
-
-static bool ignores_sigterm(pid_t pid)
-{
-        sig_state s;
-
-        return read_sig_state(pid, &s) && (s.ignored & SIG_BIT(SIGTERM));
-}
-
-/* Already on its way out: SIGKILL pending, or a SIGTERM pending that it
- * neither blocks, ignores nor handles (a stopped process gets it at its
- * SIGCONT), or in do_exit() (PF_EXITING in the flags
- * field of /proc/PID/stat). Under KillMode=control-group systemd SIGTERMs
- * the whole cgroup and starts ExecStopPost= as soon as the main process is
- * gone, so on a loaded machine the rest may still be exiting. */
-static bool dying(pid_t pid)
-{
-        char path[64], buf[1024];
-        _cleanup_fclose_ FILE *f = NULL;
-        unsigned long flags;
-        const char *p;
-        sig_state s;
-
-        if (read_sig_state(pid, &s) &&
-            ((s.pending & SIG_BIT(SIGKILL)) ||
-             ((s.pending & SIG_BIT(SIGTERM)) &&
-              !((s.blocked | s.ignored | s.caught) & SIG_BIT(SIGTERM)))))
-                return true;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        f = fopen(path, "re");
-        if (!f || !fgets(buf, sizeof buf, f) || !(p = strrchr(buf, ')')))
-                return false;
-        /* ") S ppid pgrp session tty_nr tpgid flags" */
-        return sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x4);
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "SigIgn: %llx", &mask) == 1)
+                        return mask & (1ULL << (SIGTERM - 1));
+        return false;
 }
 
 /* A holder in our own unit is a leftover service process that systemd only
  * kills after ExecStopPost= returns (KillMode=process or mixed): waiting for
- * it would wait for ourselves. One already dying is waited for like any
- * other holder. Returns: the first such holder that is not dying, or NULL. */
+ * it would wait for ourselves. Returns: the first such holder, or NULL. */
 static const holder *own_unit_holder(const probe_result *r, const char *unit)
 {
         if (!unit)
@@ -100,7 +50,7 @@ static const holder *own_unit_holder(const probe_result *r, const char *unit)
         for (size_t i = 0; i < r->n_copies; i++)
                 for (size_t j = 0; j < r->copies[i].n_processes; j++) {
                         const holder *h = &r->copies[i].processes[j];
-                        if (h->unit && streq(h->unit, unit) && h->pid != getpid() && !dying(h->pid))
+                        if (h->unit && streq(h->unit, unit) && h->pid != getpid())
                                 return h;
                 }
         return NULL;
@@ -114,19 +64,13 @@ static const holder *own_unit_holder(const probe_result *r, const char *unit)
 
 static int own_unit_grace(const probe_result *held, pid_t pid, double left)
 {
-        char path[64], buf[512];
-        _cleanup_fclose_ FILE *f = NULL;
-        const char *p;
+        char state = 0;
+        int r;
 
         (void)watch_wait(held, left < OWN_UNIT_GRACE_SEC ? left : OWN_UNIT_GRACE_SEC);
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-                return 0;
+        r = procfs_stat(pid, &state, NULL);
         /* a zombie holds nothing: its parent just has not reaped it yet */
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        f = fopen(path, "re");
-        if (!f || !fgets(buf, sizeof buf, f) || !(p = strrchr(buf, ')')))
-                return f ? 1 : 0;
-        return p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X') ? 0 : 1;
+        return r == -ENOENT || r == -ESRCH || state == 'Z' || state == 'X' ? 0 : 1;
 }
 
 /* While something holds the overlay: with --wait time left, sleep until a

@@ -45,9 +45,7 @@ int procfs_each_thread(int procfd, pid_t base, int (*fn)(int task_fd, pid_t tid,
         return n == -ENOMEM ? n : 0; /* FN's own failure, else a listing cut short by an exit */
 }
 
-/* A kernel thread has no exe either, but so has a zombie: the PF_KTHREAD bit
- * in the flags field of /proc/PID/stat (the 9th) is the certain sign. */
-bool pid_is_kernel_thread(pid_t pid)
+int procfs_stat(pid_t pid, char *ret_state, unsigned long *ret_flags)
 {
         _cleanup_close_ int fd = -EBADF;
         char path[32], buf[1024], *p;
@@ -55,26 +53,41 @@ bool pid_is_kernel_thread(pid_t pid)
         ssize_t n;
 
         if (pid <= 0)
-                return false;
+                return -EINVAL;
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return false;
+                return negative_errno();
         n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return false;
+        if (n < 0)
+                return negative_errno();
         buf[n] = '\0';
         /* comm may hold spaces and ')': fields start after the last ')'. */
         p = strrchr(buf, ')');
-        if (!p)
-                return false;
-        p++;
+        if (!p || p[1] != ' ' || !p[2])
+                return -EINVAL;
+        if (ret_state)
+                *ret_state = p[2];
+        p += 2;
         /* state, ppid, pgrp, session, tty_nr, tpgid, then flags */
         for (int i = 0; i < 6; i++) {
-                p += strspn(p, " ");
                 p += strcspn(p, " ");
+                p += strspn(p, " ");
         }
         errno = 0;
         flags = strtoul(p, NULL, 10);
-        return errno == 0 && (flags & PF_KTHREAD);
+        if (errno != 0)
+                return -EINVAL;
+        if (ret_flags)
+                *ret_flags = flags;
+        return 0;
+}
+
+/* A kernel thread has no exe either, but so has a zombie: the PF_KTHREAD bit
+ * in the flags field of /proc/PID/stat (the 9th) is the certain sign. */
+bool pid_is_kernel_thread(pid_t pid)
+{
+        unsigned long flags = 0;
+
+        return procfs_stat(pid, NULL, &flags) == 0 && (flags & PF_KTHREAD);
 }

@@ -93,5 +93,11 @@ static inline bool procfs_shares(pid_t a, pid_t b, int kcmp_type)
 int procfs_each_thread(int procfd, pid_t base, int (*fn)(int task_fd, pid_t tid, void *ud),
                        void *ud);
 
+/* PID's state letter (R, S, D, Z, X...) and flags (PF_*) from
+ * /proc/PID/stat; either pointer may be NULL.
+ * Returns: 0, -ENOENT when PID is gone, -EINVAL for what cannot be parsed,
+ * other -errno. */
+int procfs_stat(pid_t pid, char *ret_state, unsigned long *ret_flags);
+
 /* Returns: true if the process PID is a kernel thread (no mm, no exe). */
 bool pid_is_kernel_thread(pid_t pid);

@@ -77,6 +77,19 @@ bench_cleanup() {
     exit "$rc"
 }
 
+# bench_cleanup_all WS: for a trap on EXIT of a benchmark that is PID 1 of
+# its namespace: kills every process it started, then unmounts WS (if it
+# is a mount) and exits with the status the benchmark ended with.
+bench_cleanup_all() {
+    local rc=$?
+    trap - EXIT INT TERM
+    bench_kill_started || true
+    if [[ -n $1 ]] && mountpoint -q "$1"; then
+        umount -R "$1" 2>/dev/null || umount -R -l "$1" 2>/dev/null || true
+    fi
+    exit "$rc"
+}
+
 # bench_setup_workspace BIN: mounts the tmpfs workspace, makes the lower
 # layer and the instance config, and sets:
 #   BENCH_INSTANCE  the helper's instance name

@@ -132,17 +132,8 @@ SLEEP_SECS=100000
 HAVE_HYPERFINE=0
 command -v hyperfine > /dev/null && HAVE_HYPERFINE=1
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    bench_kill_started || true
-    if mountpoint -q "$WS"; then
-        umount -R "$WS" 2> /dev/null || umount -R -l "$WS" 2> /dev/null || true
-    fi
-    exit "$rc"
-}
 # PID 1 of a PID namespace ignores signals it has no handler for.
-trap cleanup EXIT
+trap 'bench_cleanup_all "$WS"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -221,14 +212,11 @@ count_sleeps() {
     grep -lsx sleep /proc/[0-9]*/comm | wc -l
 }
 
-# setup P N: tears down the last setup and builds the one described at the
-# top. Sets GHOST (the holder's PID), GHOST_NS_PIDS (every PID in the ghost
-# namespace, sorted), G, NS_MOUNTS (the ghost namespace's table size).
-setup() {
-    local procs=$1 nns=$2 rest per extra k i tries rc
-    bench_kill_started
-    # The last ghost is gone with its processes: the helper now finds no
-    # copy anywhere and removes the kernel's Work/work.
+# unmount_instance: after bench_kill_started, the last setup's copies are
+# gone with their processes: the helper then finds none anywhere and removes
+# the kernel's Work/work (retried while a dying namespace still holds one).
+unmount_instance() {
+    local tries rc
     for tries in $(seq 1 50); do
         rc=0
         "${HELPER[@]}" -q umount "$INSTANCE" 2> "$OUT/umount.err" || rc=$?
@@ -237,6 +225,15 @@ setup() {
         sleep 0.1
     done
     ((rc == 0)) || die "a copy of the overlay outlived its namespace's processes"
+}
+
+# setup P N: tears down the last setup and builds the one described at the
+# top. Sets GHOST (the holder's PID), GHOST_NS_PIDS (every PID in the ghost
+# namespace, sorted), G, NS_MOUNTS (the ghost namespace's table size).
+setup() {
+    local procs=$1 nns=$2 rest per extra k i tries
+    bench_kill_started
+    unmount_instance
     G=$((procs / nns))
     ((G > GHOST_MAX)) && G=$GHOST_MAX
     ((G >= 1)) || die "fewer processes ($procs) than namespaces ($nns)"
@@ -275,16 +272,9 @@ setup() {
 # the last namespace's leader, PID HOLDER, has its cwd in Merged: the one
 # holder. Sets HOLDER.
 setup_mounted() {
-    local procs=$1 nns=$2 per extra k i tries rc copies
+    local procs=$1 nns=$2 per extra k i tries copies
     bench_kill_started
-    for tries in $(seq 1 50); do
-        rc=0
-        "${HELPER[@]}" -q umount "$INSTANCE" 2> "$OUT/umount.err" || rc=$?
-        ((rc == 0)) && break
-        ((rc == 3)) || { cat "$OUT/umount.err" >&2; die "overlay-helper umount failed (exit $rc)"; }
-        sleep 0.1
-    done
-    ((rc == 0)) || die "a copy of the overlay outlived its namespace's processes"
+    unmount_instance
     ((nns >= 2 && procs >= nns - 1)) || die "the mounted setup needs 2 namespaces and a process in each"
     # An unmount reaches the copies under the slaves of Merged's parent
     # mount: the workspace must be shared, as / is on a systemd host.

@@ -97,16 +97,7 @@ OUT=$BENCH_WS/out
 SLEEP_SECS=100000
 mkdir -p "$OUT"
 
-status_cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    bench_kill_started || true
-    if mountpoint -q "$BENCH_WS"; then
-        umount -R "$BENCH_WS" 2> /dev/null || umount -R -l "$BENCH_WS" 2> /dev/null || true
-    fi
-    exit "$rc"
-}
-trap status_cleanup EXIT
+trap 'bench_cleanup_all "$BENCH_WS"' EXIT
 
 # Slave namespaces made later must receive every mount and unmount.
 mount --make-shared "$BENCH_WS"
@@ -138,7 +129,7 @@ spawn() {
         sh -c "$script" sh "$k" "$SLEEP_SECS" "$cwd" < /dev/null > /dev/null 2>&1 &
     fi
     SPAWNED=$!
-    # Not a job to report on: status_cleanup kills and reaps it by PID.
+    # Not a job to report on: bench_cleanup_all kills and reaps it by PID.
     disown "$SPAWNED"
 }
 

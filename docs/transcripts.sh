@@ -92,6 +92,25 @@ worker_in_ns() {
     done
 }
 
+# thread_holder COND: a python3 process whose one extra thread evaluates
+# COND (libc at hand; false: it fails), then moves its cwd into Merged; waits
+# until it is there.
+thread_holder() {
+    rm -f /tmp/thread-ready
+    python3 -c 'import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def thread():
+    if not eval(sys.argv[3]):
+        raise OSError(ctypes.get_errno(), sys.argv[3])
+    os.chdir(sys.argv[1])
+    open(sys.argv[2], "w").close()
+    time.sleep(3600)
+threading.Thread(target=thread, daemon=True).start()
+time.sleep(3600)' "$M" /tmp/thread-ready "$1" &
+    started+=("$!")
+    for _ in $(seq 50); do [ -e /tmp/thread-ready ] && break; sleep 0.1; done
+}
+
 reset() {
     stop_all
     sleep 0.2
@@ -272,18 +291,7 @@ if LOOP=$(losetup -f --show "$M/disk.img" 2>/dev/null); then
     while losetup "$LOOP" >/dev/null 2>&1; do sleep 0.1; done
 fi
 rm -f "$M/disk.img"
-python3 -c 'import ctypes, os, sys, threading, time
-libc = ctypes.CDLL(None, use_errno=True)
-def thread():
-    if libc.unshare(0x200) != 0:   # CLONE_FS: a cwd of its own
-        raise OSError(ctypes.get_errno(), "unshare")
-    os.chdir(sys.argv[1])
-    open(sys.argv[2], "w").close()
-    time.sleep(3600)
-threading.Thread(target=thread, daemon=True).start()
-time.sleep(3600)' "$M" /tmp/thread-ready &
-started+=("$!")
-for _ in $(seq 50); do [ -e /tmp/thread-ready ] && break; sleep 0.1; done
+thread_holder 'libc.unshare(0x200) == 0'   # CLONE_FS: a cwd of its own
 block "7. a thread with a cwd of its own" \
     "overlay-helper umount web-3" \
     "overlay-helper probe web-3" \
@@ -294,19 +302,7 @@ overlay-helper -q umount web-3 >/dev/null 2>&1
 overlay-helper -q mount web-3
 # a thread in a mount namespace of its own (CLONE_NEWNS, all private), its
 # cwd inside: /proc/PID shows the leader alone, in PID 1's namespace
-rm -f /tmp/thread-ready
-python3 -c 'import ctypes, os, sys, threading, time
-libc = ctypes.CDLL(None, use_errno=True)
-def thread():
-    if libc.unshare(0x20000) != 0 or libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) != 0:
-        raise OSError(ctypes.get_errno(), "unshare")
-    os.chdir(sys.argv[1])
-    open(sys.argv[2], "w").close()
-    time.sleep(3600)
-threading.Thread(target=thread, daemon=True).start()
-time.sleep(3600)' "$M" /tmp/thread-ready &
-started+=("$!")
-for _ in $(seq 50); do [ -e /tmp/thread-ready ] && break; sleep 0.1; done
+thread_holder 'libc.unshare(0x20000) == 0 and libc.mount(b"none", b"/", None, 0x4000 | 0x40000, None) == 0'
 block "7. a thread in a mount namespace of its own" \
     "overlay-helper probe web-3" \
     "overlay-helper umount web-3" \

@@ -17,11 +17,6 @@ setup_web() {
     oh mount web
 }
 
-# json QUERY: evaluates a python expression over the last --json output (d)
-json() {
-    printf '%s' "$output" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
-}
-
 # the non-init copies: (propagation, [(pid, refs)])
 others() {
     json '[(c["propagation"], [(p["pid"], p["refs"]) for p in c["processes"]]) for c in d["copies"] if not c["init"]]'

@@ -141,6 +141,14 @@ wait_until() {
     return 1
 }
 
+# json QUERY: print(QUERY), QUERY python over the JSON in $output (the last
+# `run`) as d; "a, b" prints "A B".
+json() {
+    python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+exec("print(" + sys.argv[1] + ")")' "$1" <<< "${output:?json: no output to read}"
+}
+
 # wait_link LINK OP VALUE: waits until `[ "$(readlink LINK)" OP VALUE ]`
 # (wait_until would expand the readlink once, before it starts waiting).
 wait_link() {

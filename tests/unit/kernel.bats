@@ -418,16 +418,18 @@ time.sleep(300)' "$(M)" "$T/tid" 3>&- &
     done
 }
 
-# Starts a helper run (its output in $T/out, then its exit status in
-# $T/rc) that strace stops with SIGSTOP at its first call of CALLS (a
-# comma-separated list), and waits until it is stopped. Prints its PID.
-paused_run() {
-    local calls=$1 log=$T/strace.pause pid
+# start_paused N STRACE_ARG(N of them)... HELPER_ARG...: starts a helper run
+# under strace with those arguments (its output in $T/out, then its exit
+# status in $T/rc), and waits until one of them has stopped it with SIGSTOP.
+# Prints its PID.
+start_paused() {
+    local n=$1 log=$T/strace.pause pid
     shift
+    local strace_args=("${@:1:n}")
+    shift "$n"
     : > "$log"
     rm -f "$T/rc"
-    (strace -f -o "$log" -e trace="$calls" \
-        -e inject="$calls":signal=STOP:when=1 "$OVERLAY_HELPER_BIN" \
+    (strace -f -o "$log" "${strace_args[@]}" "$OVERLAY_HELPER_BIN" \
         --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@" \
         > "$T/out" 2>&1; echo $? > "$T/rc") > /dev/null 2>&1 3>&- &
     track_pid $!
@@ -437,26 +439,25 @@ paused_run() {
     echo "$pid"
 }
 
+# paused_run CALLS HELPER_ARG...: stopped at its first call of CALLS (a
+# comma-separated list).
+paused_run() {
+    local calls=$1
+    shift
+    start_paused 4 -e trace="$calls" -e inject="$calls":signal=STOP:when=1 "$@"
+}
+
 # paused_run for a kernel of flavour K (as oh_kernel runs it) at the
 # check's own fsopen(), the second of a run. Prints its PID.
 paused_fsopen() {
-    local k=$1 log=$T/strace.pause pid inject=()
+    local k=$1 inject=()
     shift
     [ "$k" = "$(native_api)" ] || case "$k" in
     6.5) inject=(-e inject=fsconfig:error=EINVAL:when=2) ;;
     6.1) inject=(-e inject=fsconfig:retval=0:when=1) ;;
     esac
-    : > "$log"
-    rm -f "$T/rc"
-    (strace -f -o "$log" -e trace=fsopen,fsconfig "${inject[@]}" \
-        -e inject=fsopen:signal=STOP:when=2 "$OVERLAY_HELPER_BIN" \
-        --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run" "$@" \
-        > "$T/out" 2>&1; echo $? > "$T/rc") > /dev/null 2>&1 3>&- &
-    track_pid $!
-    wait_until grep -q -- '--- stopped by SIGSTOP ---' "$log" || { cat "$T/out" >&2; return 1; }
-    pid=$(awk '/--- stopped by SIGSTOP ---/ { print $1; exit }' "$log")
-    track_pid "$pid"
-    echo "$pid"
+    start_paused $((4 + ${#inject[@]})) -e trace=fsopen,fsconfig "${inject[@]}" \
+        -e inject=fsopen:signal=STOP:when=2 "$@"
 }
 
 # Lets paused run PID go on; its exit status in $rc, its output in $output.

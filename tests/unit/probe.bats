@@ -13,11 +13,6 @@ setup_web() {
     oh mount web
 }
 
-# json QUERY: evaluates a python expression over the last --json output (d)
-json() {
-    printf '%s' "$output" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
-}
-
 @test "free target: probe exits 0 and says so" {
     simple_instance web
     run oh probe web

@@ -39,10 +39,6 @@ swap_on_disk() {
     swapon "$T/disk/swapfile" || skip "swapon refused here"
 }
 
-json() {
-    printf '%s' "$output" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
-}
-
 @test "swap: an active swap file on the target is named; probe exits 3, never 'would succeed'" {
     swap_on_disk
     run "$OVERLAY_HELPER_BIN" probe "$T/disk"

@@ -10,12 +10,6 @@ load helpers
 
 M() { echo "$T/state/web/merged"; }
 
-json() {
-    python3 -c 'import json, sys
-d = json.loads(sys.stdin.read())
-print(eval(sys.argv[1]))' "$1" <<< "$output"
-}
-
 # A python3 process whose one extra thread runs $1 (python, with libc,
 # merged, out and os at hand) and then writes its TID to $T/tid; the main
 # thread runs $2 (default: sleep). Sets $pid.

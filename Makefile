@@ -44,7 +44,7 @@ SAN_FLAGS    := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 
 DEB_PACKAGES := build-essential pkg-config libmount-dev libsystemd-dev libcap-ng-dev \
                 bats bats-support bats-assert util-linux psmisc systemd-container shellcheck \
-                valgrind python3 strace
+                valgrind python3 strace e2fsprogs
 
 .PHONY: all deps check check-unit check-integration demo bench install uninstall clean lint \
         valgrind test-drivers

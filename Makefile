@@ -35,7 +35,7 @@ BIN         := $(BUILD)/overlay-helper
 # project's flags; their link lines name what each module needs below it.
 TEST_DRIVERS := $(BUILD)/mntns-test $(BUILD)/holders-test $(BUILD)/saferm-test
 SUPPORT_OBJS      = $(addprefix $(BUILD)/,dlib.o env.o fallback.o)
-MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mntns_pids.o mntns_table.o mounttab.o) $(SUPPORT_OBJS)
+MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mntns_pids.o mntns_table.o mounttab.o procfs.o) $(SUPPORT_OBJS)
 HOLDERS_TEST_OBJS = $(BUILD)/holders.o $(BUILD)/procfs.o $(SUPPORT_OBJS)
 SAFERM_TEST_OBJS  = $(addprefix $(BUILD)/,saferm.o safedir.o) $(SUPPORT_OBJS)
 # AddressSanitizer/UBSan builds of the helper and of mntns-test: valgrind

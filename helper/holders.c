@@ -407,25 +407,29 @@ int holders_open_proc(pid_t pid)
 
 /* Whether the thread at TASK_FD is in another mount namespace than BASE,
  * where it is listed, and inspected, on its own. */
+/* The inode of "mnt:[INO]" at DIR_FD's ns/mnt, or 0 if it cannot be read. */
+static ino_t ns_mnt_ino(int dir_fd)
+{
+        char link[64];
+        ssize_t n = readlinkat(dir_fd, "ns/mnt", link, sizeof(link) - 1);
+
+        if (n <= 0)
+                return 0;
+        link[n] = '\0';
+        return strncmp(link, "mnt:[", 5) == 0 ? (ino_t)strtoull(link + 5, NULL, 10) : 0;
+}
+
 static bool thread_elsewhere(scan *s, int task_fd)
 {
-        char a[64], b[64];
-        ssize_t n;
+        ino_t ino;
 
         if (!s->base_ns_read) {
-                n = readlinkat(s->base_fd, "ns/mnt", a, sizeof(a) - 1);
-                s->base_ns = 0;
-                if (n > 0) {
-                        a[n] = '\0';
-                        s->base_ns = (ino_t)strtoull(a + strcspn(a, "[") + (n > 5), NULL, 10);
-                }
+                s->base_ns = ns_mnt_ino(s->base_fd);
                 s->base_ns_read = true;
         }
-        n = readlinkat(task_fd, "ns/mnt", b, sizeof(b) - 1);
-        if (n <= 0 || s->base_ns == 0)
-                return false; /* cannot tell: look */
-        b[n] = '\0';
-        return (ino_t)strtoull(b + strcspn(b, "[") + 1, NULL, 10) != s->base_ns;
+        ino = ns_mnt_ino(task_fd);
+        /* cannot tell: look */
+        return s->base_ns != 0 && ino != 0 && ino != s->base_ns;
 }
 
 /* Another thread: its cwd and root where its fs is its own (those of a

@@ -90,7 +90,6 @@ struct oh_statmount {
 
 /* statmount()'s mnt_propagation holds these MS_* flags (<sys/mount.h>,
  * which clashes with <linux/mount.h>). */
-#define OH_MS_UNBINDABLE (1U << 17)
 
 /* statmount()'s sb_magic of the filesystems a scan looks for (<linux/magic.h>) */
 #define OH_OVERLAYFS_SUPER_MAGIC 0x794c7630U

@@ -434,7 +434,6 @@ int mntns_pid_map(pid_t **ret_pids, pid_t **ret_tids, ino_t **ret_inos, size_t *
         int r = mntns_for_each_pid_ns(map_one_process, &ctx);
 
         if (r < 0) {
-                free(TAKE_PTR(ctx.set.tids));
                 mntns_set_done(&ctx.set);
                 return r;
         }

@@ -219,8 +219,6 @@ static bool parse_mountinfo_line(char *line, ns_mount *ret)
                         ret->prop.peer_group = strtoull(t + 7, NULL, 10);
                 else if (strncmp(t, "master:", 7) == 0)
                         ret->prop.master = strtoull(t + 7, NULL, 10);
-                else if (streq(t, "unbindable"))
-                        ret->prop.unbindable = true;
         }
         ret->fstype = strsep(&p, " ");
         ret->source = strsep(&p, " ");
@@ -376,7 +374,6 @@ static ns_prop sm_prop(const struct oh_statmount *sm)
                 .peer_group = sm->mnt_peer_group,
                 .master = sm->mnt_master,
                 .propagate_from = (sm->mask & OH_STATMOUNT_PROPAGATE_FROM) ? sm->propagate_from : 0,
-                .unbindable = sm->mnt_propagation & OH_MS_UNBINDABLE,
         };
 }
 

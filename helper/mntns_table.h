@@ -24,7 +24,6 @@ typedef struct ns_prop {
          * member in the reader's namespace, 0 if none or unknown (mountinfo's
          * "propagate_from:" is relative to the read process's root, not ours) */
         uint64_t propagate_from;
-        bool unbindable;
 } ns_prop;
 
 typedef struct ns_mount {

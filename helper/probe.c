@@ -157,16 +157,20 @@ void probe_result_done(probe_result *r)
         *r = (probe_result){ 0 };
 }
 
+/* No copy, no device, and the kernel, where asked, says not in use. */
+static bool nothing_found(const probe_result *r)
+{
+        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps;
+}
+
 bool probe_undecided(const probe_result *r)
 {
-        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps &&
-               (r->kernel_error || r->n_unreadable);
+        return nothing_found(r) && (r->kernel_error || r->n_unreadable);
 }
 
 bool probe_free(const probe_result *r)
 {
-        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps &&
-               !probe_undecided(r);
+        return nothing_found(r) && !r->kernel_error && !r->n_unreadable;
 }
 
 char *probe_holders_line(const probe_result *r)

@@ -29,7 +29,6 @@ typedef struct pm_tstate {
         uint64_t min_id;    /* copies older than this are not its own */
         uint64_t *copy_ids; /* every copy's mount id, in any namespace */
         size_t n_copy_ids, cap_ids;
-        bool init_has_copy;
 } pm_tstate;
 
 /* A copy of target TARGET in a namespace: res[TARGET].copies[COPY]. */
@@ -126,7 +125,6 @@ static int find_copies(pm_many *m, const pm_tindex *ti, size_t ns)
 
                 if (id < ts->min_id)
                         continue;
-                ts->init_has_copy |= mn->init;
                 k = pm_grow((void **)&ts->copy_ids, &ts->cap_ids, ts->n_copy_ids, sizeof(uint64_t));
                 if (k >= 0)
                         ts->copy_ids[ts->n_copy_ids++] = id;

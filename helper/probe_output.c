@@ -27,15 +27,12 @@ static void put_safe(FILE *f, const char *s)
 }
 
 /* A holder's name, and the thread that holds on its own: "bash (thread
- * 1234)". Returns: its length before escapes, for the table's padding. */
-static size_t put_comm(FILE *f, const holder *h)
+ * 1234)". */
+static void put_comm(FILE *f, const holder *h)
 {
-        int n = 0;
-
         put_safe(f, h->comm);
         if (h->tid)
-                n = fprintf(f, " (thread %d)", (int)h->tid);
-        return strlen(h->comm ? h->comm : "?") + (n > 0 ? (size_t)n : 0);
+                fprintf(f, " (thread %d)", (int)h->tid);
 }
 
 /* "fd:N:PATH" and "thread:TID:fd:N:PATH": an open fd, counted as one in a

@@ -45,6 +45,21 @@ int procfs_each_thread(int procfd, pid_t base, int (*fn)(int task_fd, pid_t tid,
         return n == -ENOMEM ? n : 0; /* FN's own failure, else a listing cut short by an exit */
 }
 
+bool procfs_shares(pid_t a, pid_t b, int kcmp_type)
+{
+        /* one cache for every caller; EPERM is per task (one we may not
+         * ptrace), only a kernel without kcmp() says it for all */
+        static bool no_kcmp;
+        long r;
+
+        if (no_kcmp)
+                return false;
+        r = syscall(SYS_kcmp, a, b, kcmp_type, 0UL, 0UL);
+        if (r < 0 && errno == ENOSYS)
+                no_kcmp = true;
+        return r == 0;
+}
+
 int procfs_stat(pid_t pid, char *ret_state, unsigned long *ret_flags)
 {
         _cleanup_close_ int fd = -EBADF;

@@ -69,19 +69,10 @@ static inline int procfs_nr_threads(int dir_fd, const char *task_dir)
 /* Whether tasks A and B share the kernel object KCMP_TYPE (KCMP_FILES: the
  * fd table, KCMP_FS: cwd and root, hence the mount namespace too, which a
  * task may only leave with an fs of its own). Unknown (no kcmp(), a filter,
- * a task gone) counts as not shared, so callers look rather than skip.
+ * a task we may not look at, a task gone) counts as not shared, so callers
+ * look rather than skip.
  * Returns: true if shared. */
-static inline bool procfs_shares(pid_t a, pid_t b, int kcmp_type)
-{
-        static bool refused;
-
-        if (refused)
-                return false;
-        long r = syscall(SYS_kcmp, a, b, kcmp_type, 0UL, 0UL);
-        if (r < 0 && (errno == ENOSYS || errno == EPERM))
-                refused = true; /* not built in, or filtered: look at every thread */
-        return r == 0;
-}
+bool procfs_shares(pid_t a, pid_t b, int kcmp_type);
 
 /* Calls FN with an O_PATH fd of /proc/PID/task/TID for every thread of the
  * process at PROCFD (/proc/PID, or /proc/PID/task/BASE for a thread standing

@@ -40,7 +40,6 @@ static int add_line(swap_set *s, char *line)
         if (stat(a->path, &st) == 0) {
                 a->has_dev = true;
                 a->dev = a->partition ? st.st_rdev : st.st_dev;
-                a->ino = st.st_ino;
         }
         s->n++;
         return 0;

@@ -20,7 +20,6 @@ typedef struct swap_area {
         bool partition;     /* "partition" in the Type column, else a file */
         bool has_dev;
         dev_t dev;          /* a file's st_dev; a partition's st_rdev */
-        ino_t ino;
 } swap_area;
 
 typedef struct swap_set {

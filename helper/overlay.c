@@ -181,27 +181,22 @@ static int set_layer(int fs_fd, const char *key, const char *path, int dir_fd, b
         return set_string(fs_fd, key, path);
 }
 
-static int configure_fs(int fs_fd, const overlay_spec *cfg, int upper_fd, int work_fd)
+/* "source", shown in mountinfo, names the instance. */
+static int set_source(int fs_fd, const char *name)
 {
         _cleanup_free_ char *source = NULL;
-        bool by_fd = !env_flag(ENV_NO_LAYER_FDS);
-        int r;
 
-        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", cfg->name) < 0)
+        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", name) < 0)
                 return -ENOMEM;
-        r = fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
-        for (size_t i = 0; r >= 0 && i < cfg->n_lowers; i++) {
-                _cleanup_close_ int lower_fd =
-                        open(cfg->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (lower_fd < 0)
-                        return negative_errno();
-                r = set_layer(fs_fd, "lowerdir+", cfg->lowers[i], lower_fd, &by_fd);
-        }
-        if (r >= 0)
-                r = set_layer(fs_fd, "upperdir", cfg->upper, upper_fd, &by_fd);
-        if (r >= 0)
-                r = set_layer(fs_fd, "workdir", cfg->work, work_fd, &by_fd);
-        for (char *const *o = cfg->options; r >= 0 && *o; o++) {
+        return fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
+}
+
+/* OPTIONS ("key" or "key=value", NULL-terminated), each as fsconfig takes it. */
+static int set_options(int fs_fd, char *const *options)
+{
+        int r = 0;
+
+        for (char *const *o = options; r >= 0 && *o; o++) {
                 _cleanup_free_ char *key = strdup(*o);
                 char *eq;
                 if (!key)
@@ -213,6 +208,28 @@ static int configure_fs(int fs_fd, const overlay_spec *cfg, int upper_fd, int wo
                 } else
                         r = fs_config(fs_fd, FSCONFIG_SET_FLAG, key, NULL, 0);
         }
+        return r;
+}
+
+static int configure_fs(int fs_fd, const overlay_spec *cfg, int upper_fd, int work_fd)
+{
+        bool by_fd = !env_flag(ENV_NO_LAYER_FDS);
+        int r;
+
+        r = set_source(fs_fd, cfg->name);
+        for (size_t i = 0; r >= 0 && i < cfg->n_lowers; i++) {
+                _cleanup_close_ int lower_fd =
+                        open(cfg->lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (lower_fd < 0)
+                        return negative_errno();
+                r = set_layer(fs_fd, "lowerdir+", cfg->lowers[i], lower_fd, &by_fd);
+        }
+        if (r >= 0)
+                r = set_layer(fs_fd, "upperdir", cfg->upper, upper_fd, &by_fd);
+        if (r >= 0)
+                r = set_layer(fs_fd, "workdir", cfg->work, work_fd, &by_fd);
+        if (r >= 0)
+                r = set_options(fs_fd, cfg->options);
         return r;
 }
 
@@ -428,7 +445,7 @@ static const char *const check_options[] = { "index=on", NULL };
  * Returns: 0, -EOPNOTSUPP for a path this kernel cannot be given, -errno. */
 static int configure_check_lowerdir(int fs_fd, const overlay_spec *check, bool adapter)
 {
-        _cleanup_free_ char *source = NULL, *lower = malloc(2 * strlen(check->work) + 1);
+        _cleanup_free_ char *lower = malloc(2 * strlen(check->work) + 1);
         char *d = lower;
         int r;
 
@@ -449,9 +466,7 @@ static int configure_check_lowerdir(int fs_fd, const overlay_spec *check, bool a
                 *d++ = *s;
         }
         *d = '\0';
-        if (asprintf(&source, OVERLAY_SOURCE_PREFIX "%s", check->name) < 0)
-                return -ENOMEM;
-        r = fs_config(fs_fd, FSCONFIG_SET_STRING, "source", source, 0);
+        r = set_source(fs_fd, check->name);
         if (r >= 0)
                 r = set_string(fs_fd, "lowerdir", lower);
         if (r >= 0)
@@ -459,7 +474,7 @@ static int configure_check_lowerdir(int fs_fd, const overlay_spec *check, bool a
         if (r >= 0)
                 r = set_string(fs_fd, "workdir", check->work);
         if (r >= 0)
-                r = fs_config(fs_fd, FSCONFIG_SET_STRING, "index", "on", 0);
+                r = set_options(fs_fd, check->options);
         return r;
 }
 

@@ -248,6 +248,8 @@ static const struct mntns_link *find_link(const mntns_builder *b, uint64_t id)
 {
         const struct mntns_link key = { .id = id };
 
+        if (b->n_links == 0) /* bsearch() must not get NULL */
+                return NULL;
         return bsearch(&key, b->links, b->n_links, sizeof(*b->links), cmp_link);
 }
 
@@ -412,11 +414,8 @@ static int read_strings(mntns_builder *b, size_t ns, uint64_t id, uint64_t ns_id
  * already; else (an older or later parent, the root on itself) ABOVE. */
 static mount_place place_on(const mntns_builder *b, uint64_t id, uint64_t parent)
 {
-        const struct mntns_link key = { .id = parent }, *l;
+        const struct mntns_link *l = parent == id ? NULL : find_link(b, parent);
 
-        if (parent == id || b->n_links == 0) /* bsearch() must not get NULL */
-                return MOUNT_PLACE_ABOVE;
-        l = bsearch(&key, b->links, b->n_links, sizeof(*b->links), cmp_link);
         return l ? l->place : MOUNT_PLACE_ABOVE;
 }
 

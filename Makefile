@@ -117,6 +117,16 @@ check-vm: deps deps-vm
 	$(MAKE) all test-drivers
 	VM_CACHE="$(VM_CACHE)" VM_PACKAGES="$(VM_PACKAGES)" tests/vm/run $(BUILD)
 
+# docs/KERNELS.md's table: tests/vm/features on this host and in a VM of
+# each of VM_KERNELS (which boot for one short suite; the features run after it).
+.PHONY: kernels-doc
+kernels-doc: deps deps-vm
+	$(MAKE) all test-drivers
+	rm -f $(BUILD)/vm-logs/*.features
+	VM_CACHE="$(VM_CACHE)" VM_PACKAGES="$(VM_PACKAGES)" VM_SUITES=tests/unit/cli.bats tests/vm/run $(BUILD)
+	tests/vm/features $(BIN) > $(BUILD)/vm-logs/host.features
+	tests/vm/kernels-md --into docs/KERNELS.md $(BUILD)/vm-logs/*.features
+
 check-integration: deps
 	$(MAKE) all
 	tests/run tests/integration
@@ -136,7 +146,7 @@ bench: deps
 
 lint: all
 	shellcheck -x tests/run tests/demo.sh tests/unit/*.bash tests/integration/*.bash \
-	    tests/integration/*.sh bench/*.sh docs/*.sh tests/vm/run tests/vm/images.sh tests/vm/guest-init tests/vm/initramfs-init .ci/run
+	    tests/integration/*.sh bench/*.sh docs/*.sh tests/vm/run tests/vm/images.sh tests/vm/guest-init tests/vm/initramfs-init tests/vm/features .ci/run
 	tests/integration/verify-units.sh
 	python3 tests/layers.py $(BUILD)
 

@@ -176,31 +176,35 @@ static int scan_fds(scan *s, int dirfd, const char *prefix)
         return procfs_each_entry(fddir, one_fd, &f);
 }
 
-/* "start-end perms offset MAJ:MIN inode   path": the path when the mapping's
- * device is DEVNUM, else NULL. For an overlay the kernel shows the overlay's
- * own device here even when stat() of the same file shows a layer's. */
-static char *maps_line_path(char *line, dev_t devnum)
-{
-        unsigned long maj, min;
-        char *p = line, *end;
+/* The segments of one file mapped back to back, and whether it is ON the
+ * target as map_files tells. */
+typedef struct map_run {
+        unsigned long end;
+        dev_t devnum;
+        unsigned long ino;
+        bool on;
+} map_run;
 
-        for (int i = 0; i < 3; i++) {
-                p = strchr(p, ' ');
-                if (!p)
-                        return NULL;
-                p++;
+/* Whether the mapping M is on the target. Before 6.8 the line shows an
+ * overlay file by its layer's device, and only the link in map_files leads
+ * to the overlay's own file (on its mount: with xino=off and layers on two
+ * filesystems its device is a per-layer one): asked once per run of
+ * segments of one file. */
+static bool map_on(int procfd, const procfs_map *m, const holder_target *t, map_run *run)
+{
+        char name[64];
+
+        if (m->devnum == t->devnum)
+                return true;
+        if (!m->path || m->ino == 0 || !procfs_maps_show_layer())
+                return false;
+        if (run->end != m->start || run->devnum != m->devnum || run->ino != m->ino) {
+                procfs_map_file_name(m, name, sizeof(name));
+                *run = (map_run){ .devnum = m->devnum, .ino = m->ino,
+                                  .on = on_target(procfd, name, t) == 1 };
         }
-        maj = strtoul(p, &end, 16);
-        if (*end != ':')
-                return NULL;
-        min = strtoul(end + 1, &end, 16);
-        if (*end != ' ' || maj != major(devnum) || min != minor(devnum))
-                return NULL;
-        p = end + strspn(end, " ");
-        p += strspn(p, "0123456789");   /* inode */
-        p += strspn(p, " ");
-        p[strcspn(p, "\n")] = '\0';
-        return *p ? p : NULL;
+        run->end = m->end;
+        return run->on;
 }
 
 static bool mmap_seen(const scan *s, size_t first, const char *path)
@@ -269,7 +273,9 @@ static int maps_text(scan *s, int fd, size_t first)
         _cleanup_close_ int owned = fd;
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        char buf[64 * 1024], *path;
+        char buf[64 * 1024];
+        procfs_map m;
+        map_run run = { 0 };
         size_t size = 0;
 
         f = fdopen(owned, "re");
@@ -279,11 +285,10 @@ static int maps_text(scan *s, int fd, size_t first)
         /* Bigger than stdio's 4 KiB: each read() makes the kernel walk the
          * mappings again from where it stopped. */
         (void)setvbuf(f, buf, _IOFBF, sizeof(buf));
-        while (getline(&line, &size, f) > 0) {
-                path = maps_line_path(line, s->target->devnum);
-                if (path && add_mmap(s, first, path) < 0)
+        while (getline(&line, &size, f) > 0)
+                if (procfs_parse_map(line, &m) == 0 && m.path &&
+                    map_on(s->base_fd, &m, s->target, &run) && add_mmap(s, first, m.path) < 0)
                         return -ENOMEM;
-        }
         return ferror(f) ? negative_errno() : 0;
 }
 

@@ -80,7 +80,10 @@ static int any_maps(const holder_any *a, int procfd)
         _cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        unsigned maj, min;
+        unsigned long run_end = 0, run_ino = 0;
+        dev_t run_dev = 0;
+        char name[64];
+        procfs_map m;
         size_t size = 0;
         int r = 0;
 
@@ -101,10 +104,22 @@ static int any_maps(const holder_any *a, int procfd)
         if (!f)
                 return negative_errno();
         TAKE_FD(fd);
-        /* "start-end perms offset MAJ:MIN inode path" */
-        for (r = 0; r >= 0 && getline(&line, &size, f) > 0;)
-                if (sscanf(line, "%*s %*s %*s %x:%x", &maj, &min) == 2)
-                        r = a->ref(makedev(maj, min), 0, a->userdata);
+        for (r = 0; r >= 0 && getline(&line, &size, f) > 0;) {
+                if (procfs_parse_map(line, &m) < 0)
+                        continue;
+                r = a->ref(m.devnum, 0, a->userdata);
+                /* before 6.8 the line shows a layer's device (see map_on()) */
+                if (r < 0 || !m.path || m.ino == 0 || !procfs_maps_show_layer())
+                        continue;
+                if (run_end != m.start || run_dev != m.devnum || run_ino != m.ino) {
+                        run_dev = m.devnum;
+                        run_ino = m.ino;
+                        procfs_map_file_name(&m, name, sizeof(name));
+                        r = any_link(a, procfd, name);
+                        r = r == -ENOMEM ? r : 0;
+                }
+                run_end = m.end;
+        }
         return r < 0 ? r : ferror(f) ? negative_errno() : 0;
 }
 

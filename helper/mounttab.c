@@ -174,6 +174,29 @@ static char *dup_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
         return (sm->mask & bit) ? strdup(sm->str + off) : strdup("");
 }
 
+/* statmount() names no source before 6.13: the line of mountinfo with the
+ * old mount id OLD_ID has it, read without libmount (one line is wanted).
+ * Returns: the source, "" if that line is gone, NULL for no memory. */
+static char *mountinfo_source(uint32_t old_id)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *line = NULL;
+        char *end, *sep, *save = NULL, *source;
+        size_t size = 0;
+
+        while (f && getline(&line, &size, f) > 0) {
+                if (strtoul(line, &end, 10) != old_id || *end != ' ' || !(sep = strstr(end, " - ")))
+                        continue;
+                /* "... - FSTYPE SOURCE SUPEROPTS" */
+                source = strtok_r(sep + 3, " ", &save) ? strtok_r(NULL, " ", &save) : NULL;
+                if (!source)
+                        break;
+                unescape_octal(source);
+                return strdup(source);
+        }
+        return strdup("");
+}
+
 /* Returns 1 on success, 0 when statmount cannot answer (the mountinfo path
  * must), -errno. */
 static int mount_at_statmount(const char *path, mount_entry **ret)
@@ -228,7 +251,8 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
         m->mnt_id = sm->mnt_id;
         m->devnum = makedev(sm->sb_dev_major, sm->sb_dev_minor);
         m->fstype = dup_str(sm, OH_STATMOUNT_FS_TYPE, sm->fs_type);
-        m->source = dup_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source);
+        m->source = (sm->mask & OH_STATMOUNT_SB_SOURCE) ? dup_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source)
+                                                        : mountinfo_source(sm->mnt_id_old);
         m->target = dup_str(sm, OH_STATMOUNT_MNT_POINT, sm->mnt_point);
         m->fs_options = dup_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts);
         if (!m->fstype || !m->source || !m->target || !m->fs_options) {
@@ -349,6 +373,17 @@ int mount_at(const char *path, mount_entry **ret)
                         return r < 0 ? r : 0;
         }
         return mount_at_mountinfo(path, ret);
+}
+
+int mount_containing(const char *path, mount_entry **ret)
+{
+        struct statx stx;
+
+        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+                return negative_errno();
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        return mountinfo_find(stx.stx_mnt_id, NULL, ret);
 }
 
 static bool path_at_or_beneath(const char *path, const char *dir)

@@ -30,6 +30,13 @@ typedef struct mount_entry {
  * -ENOENT when PATH does not exist or is not a mount point, other -errno. */
 int mount_at(const char *path, mount_entry **ret);
 
+/* The mount PATH lies on (following symlinks, as a lookup does), from
+ * /proc/self/mountinfo by the mount id statx() gives: the way for callers
+ * that took a path inside a mount where statmount() is not to be used.
+ * Returns: 0 and *ret, -EOPNOTSUPP before Linux 5.8 (no STATX_MNT_ID), other
+ * -errno. */
+int mount_containing(const char *path, mount_entry **ret);
+
 void mount_entry_free(mount_entry *m);
 static inline void mount_entry_freep(mount_entry **m)
 {

@@ -2,12 +2,18 @@
 /* overlay.h: mounting and unmounting one instance's overlay.
  *
  * Promises: overlay_mount() passes every layer to the kernel as an fd
- * (FSCONFIG_SET_FD, 6.13+) or, failing that, as a "lowerdir+" string
- * (6.7+), so commas, colons, spaces and backslashes in paths need no escaping
- * and are never mis-split; on kernels with neither it falls back to mount(2)
- * and refuses such paths (-EINVAL) rather than guess at escaping. The mount
- * lands on the Merged dir fd, so a symlink swapped in for Merged is never
- * followed. overlay_umount() is never lazy. Nothing here logs. */
+ * (FSCONFIG_SET_FD, 6.13+); failing that, as strings, lowers as "lowerdir+"
+ * (taken as they are) and Upper and Work with each '\' escaped, since
+ * overlayfs unescapes those (6.7+); on kernels with neither, in mount(2)'s one
+ * option string with ',' ':' and '\' escaped as overlayfs's own parser
+ * expects (6.1 to 6.6). Commas, colons, spaces and backslashes in paths are
+ * thus never mis-split or mis-mounted. Where the kernel looked Upper and Work
+ * up by path, the mount is kept only if the dirs we hold (opened without
+ * following symlinks) are now marked in use; one that is not proves the
+ * kernel took another dir (a symlink swapped in): the mount is undone, never
+ * attached on the new API, and -ESTALE returned. The mount lands on the
+ * Merged dir fd, so a symlink swapped in for Merged is never followed.
+ * overlay_umount() is never lazy. Nothing here logs. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,6 +33,11 @@ typedef struct overlay_spec {
         const char *work;
         char *const *options;    /* NULL-terminated "key" or "key=value" */
         uint64_t mount_attr;     /* MOUNT_ATTR_* */
+        /* After a mount from path strings (before 6.13), ask the kernel
+         * whether it took the very Upper and Work dirs held (set where
+         * someone but root may swap them: each ask makes 6.1-6.12 log
+         * "upperdir is in-use as upperdir/workdir of another mount"). */
+        bool verify_layers;
 } overlay_spec;
 
 typedef struct overlay_layers {
@@ -66,12 +77,13 @@ int overlay_umount(const char *merged);
  * callers still scan. The check writes nothing to Upper and removes the
  * Work/work it made; concurrent checks and mounts must be serialised by the
  * caller (a check's superblock holds the mark while it lives). A busy check
- * makes the kernel log one line. Without lowerdir+ (6.1 to 6.6) Work goes
- * in a "lowerdir=" string, escaped; a path that string cannot carry on this
- * kernel (a backslash in Upper or Work; a ',' behind the VFS's legacy adapter,
- * before 6.5) is not asked about (-EOPNOTSUPP). The kernel resolves those
- * paths itself: "not marked" is given only if they still name UPPER_FD and
- * WORK_FD afterwards (-ESTALE if not).
+ * makes the kernel log one line. Without layer fds (before 6.13) Upper and
+ * Work go in as strings, '\' escaped; without lowerdir+ (6.1 to 6.6) Work
+ * also goes in a "lowerdir=" string, ':' and '\' escaped; a ',' behind the
+ * VFS's legacy adapter (before 6.5), which refuses it escaped or not, is not
+ * asked about (-EOPNOTSUPP). The kernel resolves those paths itself: "not
+ * marked" is given only if they still name UPPER_FD and WORK_FD afterwards
+ * (-ESTALE if not).
  * Returns: 1 in use, 0 not marked, -EOPNOTSUPP when this kernel (or a
  * seccomp filter) does not let us ask, other -errno when it is unknown. */
 int overlay_in_use(const overlay_spec *spec, int upper_fd, int work_fd);

@@ -297,6 +297,8 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         if (r >= 0)
                 r = refuse_live_copies(run, f);
         if (r >= 0) {
+                spec.verify_layers = safe_entry_root_only(cfg->upper) != 1 ||
+                                     safe_entry_root_only(cfg->work) != 1;
                 r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
                 if (r < 0)
                         inst_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);

@@ -120,8 +120,8 @@ int probe_target_from_path(const char *path, probe_target *ret)
                 }
         } else {
                 _cleanup_mount_entry_ mount_entry *m = NULL;
-                /* no statmount: the path itself, if it is a mount point */
-                r = mount_at(path, &m);
+                /* no statmount: the mount the path is on, by its id */
+                r = mount_containing(path, &m);
                 if (r == 0) {
                         t.path = strdup(m->target);
                         if (streq(m->fstype, "overlay")) {

@@ -5,65 +5,21 @@
  * (probe.c's sorted indexes), and the pid -> namespace map once. Each
  * target's copies are built as its own scan would, but from the smallest
  * min_mnt_id of all: a target with a later one may be shown nsfs pins (or
- * /proc-path namespaces) older than its mount. Then one look at each process in a namespace holding a copy of anything
- * (holder_inspect_any), matched against every target at once: in PID 1's
- * namespace, where nearly every process holds nothing, that is all it
- * costs. Only targets a process holds get a second look
- * (holder_inspect_target) for strings and unit; a ghost's namespace lists
- * every member, target by target. */
+ * /proc-path namespaces) older than its mount. Then the process pass
+ * (probe_pass.c) looks at each process in a namespace holding a copy of
+ * anything, against every target at once. */
 #include <limits.h>
 #include <sys/stat.h>
 
-#include "holders.h"
 #include "loops.h"
 #include "mntns.h"
 #include "probe.h"
 #include "probe_class.h"
 #include "probe_internal.h"
+#include "probe_pass.h"
 #include "strv.h"
 #include "swaps.h"
 #include "util.h"
-
-/* Per target: what a scan of it alone knows once the tables are read. */
-typedef struct pm_tstate {
-        uint64_t min_id;    /* copies older than this are not its own */
-        uint64_t *copy_ids; /* every copy's mount id, in any namespace */
-        size_t n_copy_ids, cap_ids;
-} pm_tstate;
-
-/* A copy of target TARGET in a namespace: res[TARGET].copies[COPY]. */
-typedef struct pm_ns_copy {
-        size_t target, copy;
-        dev_t devnum;   /* what its processes are inspected for */
-        bool refs_only; /* only processes with references are listed */
-} pm_ns_copy;
-
-typedef struct pm_ns_state {
-        pm_index pairs;       /* num: target, val: mount; every (target, copy of it) */
-        pm_ns_copy *copies;   /* sorted by target */
-        size_t n_copies, cap_copies;
-        size_t *by_point;     /* mount indices, sorted by mount point */
-        pm_index by_dev;      /* devnum -> copy, for the refs_only copies */
-        bool has_process;
-        bool fd_pins_read;
-        char **fd_pins;
-} pm_ns_state;
-
-typedef struct pm_many {
-        const probe_target *t;
-        size_t n;
-        probe_result *res;
-        pm_tstate *ts;
-        mntns_set set;
-        pm_ns_state *ns;      /* one per set.ns */
-        pm_index ns_by_ino;   /* ns_ino -> namespace */
-        pm_index target_ids;  /* copy mount id -> target */
-        pid_t *pids;
-        ino_t *inos;
-        size_t n_pids;
-        size_t *marks;        /* the copies one process was found to hold */
-        size_t n_marks, cap_marks;
-} pm_many;
 
 static void ns_state_done(pm_ns_state *x)
 {
@@ -288,13 +244,6 @@ static int add_copy(pm_many *m, const probe_class_index *ci, size_t ns, size_t l
         return k;
 }
 
-static pm_ns_state *ns_of(const pm_many *m, ino_t ino)
-{
-        size_t lo, hi = pm_index_range(&m->ns_by_ino, pm_cmp_num, &(pm_key){ .num = ino }, &lo);
-
-        return hi > lo ? &m->ns[m->ns_by_ino.v[lo].val] : NULL;
-}
-
 /* The pid -> namespace map, once: from the scan when it went through /proc
  * anyway, else read now. Its tids stay in m->set, with the fd record. */
 static int take_pid_map(pm_many *m, unsigned *unreadable)
@@ -314,25 +263,11 @@ static int take_pid_map(pm_many *m, unsigned *unreadable)
                 return k;
         pm_sort(m->ns_by_ino.v, m->ns_by_ino.n, sizeof(pm_ent), pm_sort_num);
         for (size_t i = 0; i < m->n_pids; i++) {
-                pm_ns_state *x = ns_of(m, m->inos[i]);
+                pm_ns_state *x = pm_ns_of(m, m->inos[i]);
                 if (x)
                         x->has_process = true;
         }
         return 0;
-}
-
-static size_t copy_of(const pm_ns_state *x, size_t target)
-{
-        size_t a = 0, b = x->n_copies;
-
-        while (a < b) {
-                size_t mid = a + (b - a) / 2;
-                if (x->copies[mid].target < target)
-                        a = mid + 1;
-                else
-                        b = mid;
-        }
-        return a < x->n_copies && x->copies[a].target == target ? a : SIZE_MAX;
 }
 
 /* The refs_only copies of namespace NS by device: what a reference's
@@ -347,141 +282,6 @@ static int build_by_dev(pm_many *m, size_t ns)
                         k = pm_index_add(&x->by_dev, x->copies[i].devnum, NULL, i);
         if (k >= 0)
                 pm_sort(x->by_dev.v, x->by_dev.n, sizeof(pm_ent), pm_sort_num);
-        return k;
-}
-
-static int mark(pm_many *m, size_t copy)
-{
-        if (pm_grow((void **)&m->marks, &m->cap_marks, m->n_marks, sizeof(size_t)) < 0)
-                return -ENOMEM;
-        m->marks[m->n_marks++] = copy;
-        return 0;
-}
-
-typedef struct ref_ctx {
-        pm_many *m;
-        const pm_ns_state *x;
-} ref_ctx;
-
-/* One of a process's references, on DEV through mount ID: which of the
- * namespace's copies it may be on. holder_inspect_target() then says for
- * sure, and gives the strings. */
-static int on_ref(dev_t dev, uint64_t id, void *userdata)
-{
-        const ref_ctx *h = userdata;
-        const pm_ns_state *x = h->x;
-        size_t lo, hi;
-        int k = 0;
-
-        hi = pm_index_range(&x->by_dev, pm_cmp_num, &(pm_key){ .num = dev }, &lo);
-        for (size_t e = lo; k >= 0 && e < hi; e++)
-                k = mark(h->m, x->by_dev.v[e].val);
-        if (!id)
-                return k;
-        hi = pm_index_range(&h->m->target_ids, pm_cmp_num, &(pm_key){ .num = id }, &lo);
-        for (size_t e = lo; k >= 0 && e < hi; e++) {
-                size_t c = copy_of(x, h->m->target_ids.v[e].val);
-                if (c != SIZE_MAX && x->copies[c].refs_only)
-                        k = mark(h->m, c);
-        }
-        return k;
-}
-
-/* One process against one copy: listed if it holds something there, or
- * whatever it holds in a ghost's namespace (NC not refs_only).
- * Returns: 0, or -errno that is not the process's own (gone, not ours). */
-static int inspect_for_copy(pm_many *m, const pm_ns_copy *nc, pid_t pid, pid_t tid)
-{
-        const pm_tstate *ts = &m->ts[nc->target];
-        probe_result *r = &m->res[nc->target];
-        probe_copy *c = &r->copies[nc->copy];
-        const holder_target target = {
-                .devnum = nc->devnum,
-                .mnt_ids = ts->copy_ids,
-                .n_mnt_ids = ts->n_copy_ids,
-                .unique_ids = m->set.used_statmount,
-                .unit_if_held = nc->refs_only,
-        };
-        holder h, *np;
-        int k = holder_inspect_target(tid ? -tid : pid, &target, &h);
-
-        if (k == -ESRCH)
-                return 0;
-        if (k == -EACCES) {
-                r->n_unreadable++;
-                if (nc->refs_only)
-                        return 0;
-                h = (holder){ .pid = pid, .tid = tid };
-        } else if (k < 0)
-                return k;
-        if (nc->refs_only && h.n_refs == 0) {
-                holder_done(&h);
-                return 0;
-        }
-        np = realloc(c->processes, (c->n_processes + 1) * sizeof(holder));
-        if (!np) {
-                holder_done(&h);
-                return -ENOMEM;
-        }
-        c->processes = np;
-        c->processes[c->n_processes++] = h;
-        r->n_holders++;
-        return 0;
-}
-
-/* PID (TID: its thread on its own) in namespace X, which holds copies: all of a ghost's
- * namespace is listed; for other copies one look (fds as the walk kept them) tells. */
-static int inspect_process(pm_many *m, const pm_ns_state *x, pid_t pid, pid_t tid)
-{
-        ref_ctx h = { .m = m, .x = x };
-        holder_any any = {
-                .want_mnt_ids = m->target_ids.n > 0,
-                .unique_ids = m->set.used_statmount,
-                .ref = on_ref,
-                .userdata = &h,
-        };
-        bool refs_only = false;
-        int k = 0;
-
-        any.fds_known = mntns_fd_record_find(&m->set, pid, &any.fd_refs, &any.n_fd_refs,
-                                             &any.n_threads);
-        for (size_t i = 0; k >= 0 && i < x->n_copies; i++) {
-                if (x->copies[i].refs_only)
-                        refs_only = true;
-                else
-                        k = inspect_for_copy(m, &x->copies[i], pid, tid);
-        }
-        if (k < 0 || !refs_only)
-                return k;
-        m->n_marks = 0;
-        k = holder_inspect_any(tid ? -tid : pid, &any);
-        if (k == -ESRCH)
-                return 0;
-        if (k == -EACCES) {
-                for (size_t i = 0; i < x->n_copies; i++)
-                        if (x->copies[i].refs_only)
-                                m->res[x->copies[i].target].n_unreadable++;
-                return 0;
-        }
-        if (k < 0)
-                return k;
-        pm_sort_unique(m->marks, &m->n_marks, sizeof(size_t), pm_sort_size);
-        for (size_t i = 0; k >= 0 && i < m->n_marks; i++)
-                k = inspect_for_copy(m, &x->copies[m->marks[i]], pid, tid);
-        return k;
-}
-
-static int process_pass(pm_many *m)
-{
-        pid_t self = getpid();
-        int k = 0;
-
-        for (size_t i = 0; k >= 0 && i < m->n_pids; i++) {
-                const pm_ns_state *x = ns_of(m, m->inos[i]);
-                /* the probe itself holds nothing */
-                if (x && x->n_copies > 0 && m->pids[i] != self)
-                        k = inspect_process(m, x, m->pids[i], m->set.tids ? m->set.tids[i] : 0);
-        }
         return k;
 }
 
@@ -577,7 +377,7 @@ int probe_scan_many(const probe_target *targets, size_t n, probe_result *ret)
         if (k >= 0 && any_copy)
                 k = build_copies(&m);
         if (k >= 0 && any_copy)
-                k = process_pass(&m);
+                k = pm_process_pass(&m);
         if (k >= 0)
                 k = add_loops(&m);
         for (size_t i = 0; m.res && i < n; i++) {

@@ -6,7 +6,10 @@
 #include <linux/kcmp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
 
+#include "fallback.h"
 #include "procfs.h"
 #include "util.h"
 
@@ -105,4 +108,43 @@ bool pid_is_kernel_thread(pid_t pid)
         unsigned long flags = 0;
 
         return procfs_stat(pid, NULL, &flags) == 0 && (flags & PF_KTHREAD);
+}
+
+int procfs_parse_map(char *line, procfs_map *ret)
+{
+        unsigned maj, min;
+        int path_at = 0;
+
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu %n", &ret->start, &ret->end, &maj, &min,
+                   &ret->ino, &path_at) < 5)
+                return -EINVAL;
+        ret->devnum = makedev(maj, min);
+        ret->path = NULL;
+        if (path_at > 0 && line[path_at] != '\0') {
+                line[path_at + strcspn(line + path_at, "\n")] = '\0';
+                if (line[path_at] != '\0')
+                        ret->path = line + path_at;
+        }
+        return 0;
+}
+
+bool procfs_maps_show_layer(void)
+{
+        static int cached = -1;
+        struct utsname u;
+        unsigned major, minor;
+
+        if (cached < 0) {
+                cached = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+                         (major < 6 || (major == 6 && minor < 8));
+                if (cached)
+                        fallback_note("the overlay's own device in maps (6.8), map_files asked",
+                                      EOPNOTSUPP);
+        }
+        return cached;
+}
+
+void procfs_map_file_name(const procfs_map *m, char *buf, size_t size)
+{
+        snprintf(buf, size, "map_files/%lx-%lx", m->start, m->end);
 }

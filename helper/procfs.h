@@ -92,3 +92,28 @@ int procfs_stat(pid_t pid, char *ret_state, unsigned long *ret_flags);
 
 /* Returns: true if the process PID is a kernel thread (no mm, no exe). */
 bool pid_is_kernel_thread(pid_t pid);
+
+/* One line of /proc/PID/maps: "START-END PERMS OFFSET MAJ:MIN INODE PATH". */
+typedef struct procfs_map {
+        unsigned long start, end;
+        dev_t devnum;
+        unsigned long ino;
+        const char *path; /* into the line, its newline cut; NULL if none */
+} procfs_map;
+
+/* Returns: 0 and *ret, or -EINVAL for a line that is not one of maps. */
+int procfs_parse_map(char *line, procfs_map *ret);
+
+/* Before Linux 6.8 maps shows a mapped overlay file by its layer's device
+ * and inode (the file the overlay opened beneath), and only the link in
+ * map_files leads to the overlay's own; since then maps shows the overlay's.
+ * Nothing else tells the two apart without an overlay to try, so the
+ * release decides; a kernel that took the change earlier shows the
+ * overlay's device on the line, and the link is then never asked.
+ * Returns: true where a line's device may be a layer's. */
+bool procfs_maps_show_layer(void);
+
+/* The name, relative to /proc/PID, of the link in map_files to the file
+ * mapped at [M->start, M->end) (reading it needs CAP_SYS_ADMIN): maps pads
+ * its addresses with zeros, map_files does not. */
+void procfs_map_file_name(const procfs_map *m, char *buf, size_t size);

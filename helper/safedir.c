@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* safedir.c: see safedir.h. */
 #include <fcntl.h>
+#include <libgen.h>
 #include <sys/stat.h>
 
 #include "safedir.h"
@@ -172,4 +173,20 @@ void safe_rmdir_parents(const char *path, const char *top)
                 if (rmdir(p) < 0 || streq(p, top))
                         break;
         }
+}
+
+int safe_entry_root_only(const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        struct stat parent, entry;
+
+        if (!copy)
+                return -ENOMEM;
+        if (stat(dirname(copy), &parent) < 0 || lstat(path, &entry) < 0)
+                return negative_errno();
+        if (parent.st_uid != 0 || ((parent.st_mode & S_IWGRP) && parent.st_gid != 0))
+                return 0;
+        if (parent.st_mode & S_IWOTH)
+                return (parent.st_mode & S_ISVTX) && entry.st_uid == 0;
+        return 1;
 }

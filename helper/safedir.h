@@ -32,3 +32,10 @@ char *safe_missing_parent(const char *path);
 /* Removes the parents of PATH, bottom up, up to and including TOP, while
  * they are empty: the undo of what safe_mkdir_path() made. */
 void safe_rmdir_parents(const char *path, const char *top);
+
+/* Whether only root may replace the entry PATH names with another (a
+ * symlink, say): that takes write access to its parent, and in a sticky
+ * parent being the entry's or the parent's owner. Judged by owners and mode
+ * bits (ACLs are not read); the parent is looked up as a path would be.
+ * Returns: 1 only root may, 0 others may too, -errno. */
+int safe_entry_root_only(const char *path);

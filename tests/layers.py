@@ -19,7 +19,7 @@ import sys
 LAYERS = {
     "support": ["util", "env", "fallback", "strv", "text", "json", "dlib", "log", "kapi"],
     "primitives": ["safedir", "saferm", "overlay", "lock", "ns", "caps", "mounttab", "mountsrc"],
-    "scanning": ["mntns", "mntns_proc", "mntns_pids", "mntns_table", "procfs", "holders", "holders_any", "loops", "swaps", "probe", "probe_class", "probe_many", "watch"],
+    "scanning": ["mntns", "mntns_proc", "mntns_pids", "mntns_table", "procfs", "holders", "holders_any", "loops", "swaps", "probe", "probe_class", "probe_many", "probe_pass", "watch"],
     "engine": ["config", "config_file", "config_util", "config_values",
                "inst", "engine", "engine_status", "kind", "kind_overlay", "overlay_target",
                "overlay_setup", "overlay_teardown", "state"],

@@ -9,6 +9,15 @@ load '/usr/lib/bats/bats-assert/load'
 
 OVERLAY_HELPER_BIN="${OVERLAY_HELPER_BIN:-$BATS_TEST_DIRNAME/../../build/overlay-helper}"
 
+# kernel_at_least MAJOR MINOR: whether the running kernel is that release or
+# later. For what cannot be tried from a test without a kernel of each kind
+# (statmount arrived in 6.8, lowerdir+ in 6.7, layers by fd in 6.13).
+kernel_at_least() {
+    local major minor
+    IFS=. read -r major minor _ <<< "$(uname -r)"
+    [ "$major" -gt "$1" ] || { [ "$major" -eq "$1" ] && [ "${minor%%[!0-9]*}" -ge "$2" ]; }
+}
+
 requires_root() {
     [ "$(id -u)" -eq 0 ] || skip "needs root (mounts overlays)"
 }

@@ -81,7 +81,8 @@ static int inspect(enum ids_mode mode, bool unit_if_held, const char *path, char
                 ids[0] = sx.stx_mnt_id;
                 target.n_mnt_ids = 1;
                 target.unique_ids = true;
-        } else if (mode == IDS_MOUNTINFO)
+        } else if (mode != IDS_NONE)
+                /* before 6.8 (no unique ids) the helper takes mountinfo's */
                 target.n_mnt_ids = mountinfo_ids(target.devnum, ids, ELEMENTSOF(ids));
 
         for (int i = 0; i < n_pids; i++) {

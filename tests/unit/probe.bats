@@ -236,6 +236,10 @@ pin_setup() {
     run oh probe "$(M)/sub" --json
     assert_failure 3
     [ "$(json 'd["target"], [p["pid"] for c in d["copies"] for p in c["processes"]]')" = "$(M) [$pid]" ]
+    # the mountinfo way (kernels before 6.8) finds the mount by its id too
+    OVERLAY_HELPER_NO_STATMOUNT=1 run oh probe "$(M)/sub" --json
+    assert_failure 3
+    [ "$(json 'd["target"], [p["pid"] for c in d["copies"] for p in c["processes"]]')" = "$(M) [$pid]" ]
 }
 
 @test "the mountinfo fallback finds the same ghosts and pins" {

@@ -183,6 +183,7 @@ typedef struct map_run {
         dev_t devnum;
         unsigned long ino;
         bool on;
+        bool refused;   /* a link we may not read (no CAP_SYS_ADMIN) */
 } map_run;
 
 /* Whether the mapping M is on the target. Before 6.8 the line shows an
@@ -200,8 +201,9 @@ static bool map_on(int procfd, const procfs_map *m, const holder_target *t, map_
                 return false;
         if (run->end != m->start || run->devnum != m->devnum || run->ino != m->ino) {
                 procfs_map_file_name(m, name, sizeof(name));
-                *run = (map_run){ .devnum = m->devnum, .ino = m->ino,
-                                  .on = on_target(procfd, name, t) == 1 };
+                int r = on_target(procfd, name, t);
+                *run = (map_run){ .devnum = m->devnum, .ino = m->ino, .on = r == 1,
+                                  .refused = run->refused || r == -EACCES || r == -EPERM };
         }
         run->end = m->end;
         return run->on;
@@ -289,7 +291,7 @@ static int maps_text(scan *s, int fd, size_t first)
                 if (procfs_parse_map(line, &m) == 0 && m.path &&
                     map_on(s->base_fd, &m, s->target, &run) && add_mmap(s, first, m.path) < 0)
                         return -ENOMEM;
-        return ferror(f) ? negative_errno() : 0;
+        return ferror(f) ? negative_errno() : run.refused ? -EACCES : 0;
 }
 
 /* Whether PROCMAP_QUERY works on a maps file of our own: an EPERM from it

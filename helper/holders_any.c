@@ -83,6 +83,7 @@ static int any_maps(const holder_any *a, int procfd)
         unsigned long run_end = 0, run_ino = 0;
         dev_t run_dev = 0;
         char name[64];
+        bool refused = false;
         procfs_map m;
         size_t size = 0;
         int r = 0;
@@ -116,11 +117,12 @@ static int any_maps(const holder_any *a, int procfd)
                         run_ino = m.ino;
                         procfs_map_file_name(&m, name, sizeof(name));
                         r = any_link(a, procfd, name);
+                        refused |= r == -EACCES || r == -EPERM;
                         r = r == -ENOMEM ? r : 0;
                 }
                 run_end = m.end;
         }
-        return r < 0 ? r : ferror(f) ? negative_errno() : 0;
+        return r < 0 ? r : ferror(f) ? negative_errno() : refused ? -EACCES : 0;
 }
 
 /* As thread_refs(): what REF is shown may be more than the thread holds

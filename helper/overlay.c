@@ -48,7 +48,7 @@ static int split_lowerdir(char *value, overlay_layers *l)
 
 /* option_next_value(), but a ',' after a '\' is the value's, as overlayfs
  * splits them (ovl_next_opt()): libmount undoes the octal escapes, not ours. */
-static char *layer_value(const char *options, const char *key, const char **ret_next)
+char *overlay_layer_value(const char *options, const char *key, const char **ret_next)
 {
         size_t klen = strlen(key);
 
@@ -76,18 +76,18 @@ int overlay_layers_parse(const char *fs_options, overlay_layers *ret)
         int r = 0;
         char *v;
 
-        while (r >= 0 && next && (v = layer_value(next, "lowerdir+", &next))) {
+        while (r >= 0 && next && (v = overlay_layer_value(next, "lowerdir+", &next))) {
                 r = strv_add(&l.lowers, v);
                 l.n_lowers += r >= 0;
                 free(v);
         }
-        v = r >= 0 ? layer_value(fs_options, "lowerdir", NULL) : NULL;
+        v = r >= 0 ? overlay_layer_value(fs_options, "lowerdir", NULL) : NULL;
         if (v) {
                 r = split_lowerdir(v, &l);
                 free(v);
         }
-        l.upper = layer_value(fs_options, "upperdir", NULL);
-        l.work = layer_value(fs_options, "workdir", NULL);
+        l.upper = overlay_layer_value(fs_options, "upperdir", NULL);
+        l.work = overlay_layer_value(fs_options, "workdir", NULL);
         if (r < 0)
                 overlay_layers_done(&l);
         else
@@ -113,7 +113,7 @@ static char *escape_path(const char *path, const char *special)
         return out;
 }
 
-static void unescape_path(char *s)
+void overlay_unescape_path(char *s)
 {
         char *d = s;
 
@@ -136,7 +136,7 @@ static bool same_path(const char *shown, const char *configured)
 
         if (!unescaped)
                 return false;
-        unescape_path(unescaped);
+        overlay_unescape_path(unescaped);
         if (streq(shown, configured) || streq(unescaped, configured))
                 return true;
         return realpath(configured, canon) && (streq(shown, canon) || streq(unescaped, canon));
@@ -148,7 +148,7 @@ bool overlay_is_instance(const mount_entry *m, const overlay_spec *cfg)
 
         if (!streq(m->fstype, "overlay"))
                 return false;
-        upper = layer_value(m->fs_options, "upperdir", NULL);
+        upper = overlay_layer_value(m->fs_options, "upperdir", NULL);
         return same_path(upper, cfg->upper);
 }
 
@@ -390,7 +390,7 @@ static int mount_legacy(const overlay_spec *cfg, int upper_fd, int work_fd, int 
                 if (asprintf(ret_detail, "%s%s%s", swapped, r ? "; unmounting it failed: " : "",
                              r ? strerror(-r) : "") < 0)
                         *ret_detail = NULL;
-                return -ESTALE;
+                return r ? -ENOTRECOVERABLE : -ESTALE;
         }
         return 0;
 }

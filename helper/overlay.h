@@ -8,10 +8,12 @@
  * option string with ',' ':' and '\' escaped as overlayfs's own parser
  * expects (6.1 to 6.6). Commas, colons, spaces and backslashes in paths are
  * thus never mis-split or mis-mounted. Where the kernel looked Upper and Work
- * up by path, the mount is kept only if the dirs we hold (opened without
- * following symlinks) are now marked in use; one that is not proves the
- * kernel took another dir (a symlink swapped in): the mount is undone, never
- * attached on the new API, and -ESTALE returned. The mount lands on the
+ * up by path and the caller asks (spec.verify_layers), the kernel is asked
+ * whether the dirs we hold (opened without following symlinks) are now
+ * marked in use; one that is not proves it took another dir (a symlink
+ * swapped in): the mount is undone (never attached on the new API) and
+ * -ESTALE returned. Where it cannot be asked (no fsopen()), or does not
+ * answer, the mount stands as made. The mount lands on the
  * Merged dir fd, so a symlink swapped in for Merged is never followed.
  * overlay_umount() is never lazy. Nothing here logs. */
 #pragma once
@@ -51,6 +53,16 @@ typedef struct overlay_layers {
  * either the lowerdir+= or the lowerdir=a:b form.
  * Returns: 0 or -ENOMEM. */
 int overlay_layers_parse(const char *fs_options, overlay_layers *ret);
+
+/* The first KEY=value of superblock options as overlayfs splits them (a ','
+ * after a '\' is the value's), octal escapes undone; *ret_next (may be
+ * NULL) where to look for the next. Returns: the value (free), or NULL. */
+char *overlay_layer_value(const char *options, const char *key, const char **ret_next);
+
+/* Undoes in place the '\' escapes overlayfs undoes in upperdir=, workdir=
+ * and lowerdir= strings: how a path given as a string (before 6.13) shows
+ * in the options, against one given by fd, shown as is. */
+void overlay_unescape_path(char *s);
 void overlay_layers_done(overlay_layers *l);
 
 /* Returns: true if M is an overlay whose upper dir is SPEC's Upper. */
@@ -61,7 +73,9 @@ bool overlay_same_layers(const mount_entry *m, const overlay_spec *spec);
 
 /* Mounts SPEC's overlay on MERGED_FD. On failure *ret_detail (malloc'd, may be
  * NULL) holds what the kernel said about it ("overlayfs: ...").
- * Returns: 0 or -errno. */
+ * Returns: 0; -ESTALE when the kernel took other Upper or Work dirs than
+ * those held (nothing stays mounted); -ENOTRECOVERABLE when it did after
+ * mount(2) and unmounting that failed (it stays mounted); or -errno. */
 int overlay_mount(const overlay_spec *spec, int upper_fd, int work_fd, int merged_fd,
                   char **ret_detail);
 

@@ -302,7 +302,7 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
                 r = overlay_mount(&spec, d.fd[DIR_UPPER], d.fd[DIR_WORK], d.fd[DIR_MERGED], &detail);
                 if (r < 0)
                         inst_fail(f, STEP_MOUNT, r, NULL, cfg->merged, detail);
-                mounted = r >= 0;
+                mounted = r >= 0 || r == -ENOTRECOVERABLE;
         }
         if (r >= 0)
                 r = refuse_readonly_fallback(cfg, &mounted, f);

@@ -15,6 +15,7 @@
 #include "kapi.h"
 #include "mntns.h"
 #include "mounttab.h"
+#include "overlay.h"
 #include "probe.h"
 #include "probe_internal.h"
 #include "text.h"
@@ -79,6 +80,21 @@ void probe_target_layer_ids(probe_target *t)
         t->work_ino = work_st.st_ino;
 }
 
+/* The dir an upperdir= or workdir= option KEY names: shown escaped when it
+ * went in as a string (before 6.13), as is when by fd; which it was is not
+ * shown, so a value with a '\' is taken as is only where that exists. */
+static char *layer_path(const char *options, const char *key)
+{
+        char *shown = overlay_layer_value(options, key, NULL), *plain;
+        struct stat st;
+
+        if (!shown || !strchr(shown, '\\') || stat(shown, &st) == 0)
+                return shown;
+        plain = shown;
+        overlay_unescape_path(plain);
+        return plain;
+}
+
 int probe_target_from_path(const char *path, probe_target *ret)
 {
         _cleanup_free_ struct oh_statmount *sm = NULL;
@@ -115,8 +131,8 @@ int probe_target_from_path(const char *path, probe_target *ret)
                         t.path = strdup(sm->str + sm->mnt_point);
                 if ((sm->mask & OH_STATMOUNT_FS_TYPE) && streq(sm->str + sm->fs_type, "overlay") &&
                     (sm->mask & OH_STATMOUNT_MNT_OPTS)) {
-                        t.upper = option_next_value(sm->str + sm->mnt_opts, "upperdir", NULL);
-                        t.work = option_next_value(sm->str + sm->mnt_opts, "workdir", NULL);
+                        t.upper = layer_path(sm->str + sm->mnt_opts, "upperdir");
+                        t.work = layer_path(sm->str + sm->mnt_opts, "workdir");
                 }
         } else {
                 _cleanup_mount_entry_ mount_entry *m = NULL;
@@ -125,8 +141,8 @@ int probe_target_from_path(const char *path, probe_target *ret)
                 if (r == 0) {
                         t.path = strdup(m->target);
                         if (streq(m->fstype, "overlay")) {
-                                t.upper = option_next_value(m->fs_options, "upperdir", NULL);
-                                t.work = option_next_value(m->fs_options, "workdir", NULL);
+                                t.upper = layer_path(m->fs_options, "upperdir");
+                                t.work = layer_path(m->fs_options, "workdir");
                         }
                 } else
                         t.path = realpath(path, NULL);
@@ -365,7 +381,7 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
                 if (by[i]->n == 0)
                         continue;
                 /* the first value, as probe_scan() compared it */
-                v = option_next_value(m->fs_options, opt[i], NULL);
+                v = layer_path(m->fs_options, opt[i]);
                 if (!v)
                         continue;
                 k = (pm_key){ .s = v, .len = strlen(v) };

@@ -175,18 +175,38 @@ void safe_rmdir_parents(const char *path, const char *top)
         }
 }
 
+/* Whether only root may change the entries of DIR, one of them being ENTRY. */
+static bool root_only(const struct stat *dir, const struct stat *entry)
+{
+        if (dir->st_uid != 0 || ((dir->st_mode & S_IWGRP) && dir->st_gid != 0))
+                return false;
+        return !(dir->st_mode & S_IWOTH) || ((dir->st_mode & S_ISVTX) && entry->st_uid == 0);
+}
+
 int safe_entry_root_only(const char *path)
 {
         _cleanup_free_ char *copy = strdup(path);
-        struct stat parent, entry;
+        struct stat dir, entry;
+        char *slash;
 
         if (!copy)
                 return -ENOMEM;
-        if (stat(dirname(copy), &parent) < 0 || lstat(path, &entry) < 0)
+        if (lstat(copy, &entry) < 0)
                 return negative_errno();
-        if (parent.st_uid != 0 || ((parent.st_mode & S_IWGRP) && parent.st_gid != 0))
-                return 0;
-        if (parent.st_mode & S_IWOTH)
-                return (parent.st_mode & S_ISVTX) && entry.st_uid == 0;
+        /* a rename in any dir on the way swaps what PATH names */
+        while ((slash = strrchr(copy, '/'))) {
+                if (slash == copy)
+                        slash[1] = '\0'; /* the root keeps its '/' */
+                else
+                        *slash = '\0';
+                if (stat(copy, &dir) < 0)
+                        return negative_errno();
+                if (!root_only(&dir, &entry))
+                        return 0;
+                if (streq(copy, "/"))
+                        break;
+                if (lstat(copy, &entry) < 0)
+                        return negative_errno();
+        }
         return 1;
 }

@@ -33,9 +33,10 @@ char *safe_missing_parent(const char *path);
  * they are empty: the undo of what safe_mkdir_path() made. */
 void safe_rmdir_parents(const char *path, const char *top);
 
-/* Whether only root may replace the entry PATH names with another (a
- * symlink, say): that takes write access to its parent, and in a sticky
- * parent being the entry's or the parent's owner. Judged by owners and mode
- * bits (ACLs are not read); the parent is looked up as a path would be.
+/* Whether only root may replace what absolute PATH names with another dir
+ * (or a symlink): that takes write access to a dir on its way (its parent,
+ * or any above, whose entry could be renamed), and in a sticky one being the
+ * entry's or the dir's owner. Judged by owners and mode bits (ACLs are not
+ * read); the dirs are looked up as a path would be.
  * Returns: 1 only root may, 0 others may too, -errno. */
 int safe_entry_root_only(const char *path);

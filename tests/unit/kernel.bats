@@ -352,7 +352,7 @@ time.sleep(300)' "$(M)" "$T/tid" 3>&- &
     done
 }
 
-@test "kernel: without lowerdir+, a path lowerdir= cannot carry is not asked about: unknown, never free" {
+@test "kernel: without lowerdir+, odd paths are asked about escaped; one the check cannot carry is unknown, never free" {
     command -v strace >/dev/null || skip "strace not installed"
     mkdir -p "$T/u,1:x" "$T/w,1:x" "$T/u\\2" "$T/w\\2"
     printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/u,1:x" "$T/w,1:x" | write_conf odd

@@ -163,6 +163,21 @@ check_odd_mount() {
         --config-dir "$T/etc" --state-dir "$T/state" --runtime-dir "$T/run"
 }
 
+@test "a ghost of an overlay whose odd Upper went in escaped is found by its path: no second overlay on it" {
+    # mount(2) (6.1 to 6.6, or no new mount API) shows Upper escaped; where
+    # the kernel cannot be asked, the scan alone must find the ghost
+    odd_instance odd "$T/g,h:o"
+    env OVERLAY_HELPER_NO_NEW_MOUNT_API=1 "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" \
+        --state-dir "$T/state" --runtime-dir "$T/run" mount odd
+    pid=$(in_ns private sleep 300)
+    umount "$T/g,h:o/m,e:r ged\\3"
+    OVERLAY_HELPER_NO_NEW_MOUNT_API=1 run oh mount odd
+    assert_failure 3
+    assert_output --partial "$pid"
+    refute_mounted "$T/g,h:o/m,e:r ged\\3"
+    kill_wait "$pid"
+}
+
 @test "a '\\' in Upper given as a string reaches overlayfs escaped: writes land in Upper" {
     # regression: upperdir= strings are unescaped by overlayfs (6.7 to 6.12
     # pass them so, as any kernel does without layer fds): Upper=$T/a\b/up
@@ -230,10 +245,17 @@ check_odd_mount() {
     simple_instance user
     mkdir -p "$T/state/user"
     chown nobody "$T/state/user"
-    local root user
+    # a root-owned parent in a dir someone else owns: that one could rename it
+    mkdir -p "$T/theirs/ours"
+    chown nobody "$T/theirs"
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/lower" "$T/theirs/ours/up" \
+        "$T/theirs/ours/wk" | write_conf above
+    local root user above
     root=$(fsopens root)
     user=$(fsopens user)
+    above=$(fsopens above)
     [ "$user" -eq $((root + 2)) ]
+    [ "$above" -eq $((root + 2)) ]
 }
 
 @test "a mount that fails leaves no dir it made behind" {

@@ -76,6 +76,17 @@ bg() {
     sleep 0.3
 }
 
+# A private namespace whose only process exits while PIN holds its ns file
+# as fd 7: no process is left in it, only the fd keeps it (and its copy).
+fd_pin() {
+    bg "exec unshare --mount --propagation private sleep 3600"
+    local ns=$LAST
+    bg "exec sleep 3600 7</proc/$ns/ns/mnt"
+    PIN=$LAST
+    kill "$ns"
+    sleep 0.3
+}
+
 stop_all() {
     local p
     for p in "${started[@]}"; do kill "$p" 2>/dev/null; done
@@ -242,12 +253,7 @@ stop_all
 overlay-helper -q mount web-3
 
 # 3, fd pin: a namespace's only process exits while another holds its ns file.
-bg "exec unshare --mount --propagation private sleep 3600"
-NS=$LAST
-bg "exec sleep 3600 7</proc/$NS/ns/mnt"
-PIN=$LAST
-kill "$NS"
-sleep 0.3
+fd_pin
 block "3. pinned by an fd" \
     "overlay-helper umount web-3" \
     "overlay-helper probe web-3" \
@@ -260,12 +266,7 @@ stop_all
 overlay-helper -q mount web-3
 
 # 3, fd pin and umount --wait: the pinning process ends 1.5 s in.
-bg "exec unshare --mount --propagation private sleep 3600"
-NS=$LAST
-bg "exec sleep 3600 7</proc/$NS/ns/mnt"
-PIN=$LAST
-kill "$NS"
-sleep 0.3
+fd_pin
 ( sleep 1.5; kill "$PIN" ) &
 block "3. fd pin, umount --wait" \
     "time overlay-helper umount web-3 --wait 10"

@@ -176,12 +176,10 @@ static int scan_fds(scan *s, int dirfd, const char *prefix)
         return procfs_each_entry(fddir, one_fd, &f);
 }
 
-/* The segments of one file mapped back to back, and whether it is ON the
+/* The run of segments of one file (procfs_map_run) and whether it is ON the
  * target as map_files tells. */
 typedef struct map_run {
-        unsigned long end;
-        dev_t devnum;
-        unsigned long ino;
+        procfs_map_run segments;
         bool on;
         bool refused;   /* a link we may not read (no CAP_SYS_ADMIN) */
 } map_run;
@@ -194,18 +192,18 @@ typedef struct map_run {
 static bool map_on(int procfd, const procfs_map *m, const holder_target *t, map_run *run)
 {
         char name[64];
+        int r;
 
         if (m->devnum == t->devnum)
                 return true;
-        if (!m->path || m->ino == 0 || !procfs_maps_show_layer())
+        if (!procfs_map_needs_link(m))
                 return false;
-        if (run->end != m->start || run->devnum != m->devnum || run->ino != m->ino) {
+        if (procfs_map_run_starts(&run->segments, m)) {
                 procfs_map_file_name(m, name, sizeof(name));
-                int r = on_target(procfd, name, t);
-                *run = (map_run){ .devnum = m->devnum, .ino = m->ino, .on = r == 1,
-                                  .refused = run->refused || r == -EACCES || r == -EPERM };
+                r = on_target(procfd, name, t);
+                run->on = r == 1;
+                run->refused |= r == -EACCES || r == -EPERM;
         }
-        run->end = m->end;
         return run->on;
 }
 

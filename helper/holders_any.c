@@ -80,8 +80,7 @@ static int any_maps(const holder_any *a, int procfd)
         _cleanup_close_ int fd = openat(procfd, "maps", O_RDONLY | O_CLOEXEC);
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        unsigned long run_end = 0, run_ino = 0;
-        dev_t run_dev = 0;
+        procfs_map_run run = { 0 };
         char name[64];
         bool refused = false;
         procfs_map m;
@@ -110,17 +109,14 @@ static int any_maps(const holder_any *a, int procfd)
                         continue;
                 r = a->ref(m.devnum, 0, a->userdata);
                 /* before 6.8 the line shows a layer's device (see map_on()) */
-                if (r < 0 || !m.path || m.ino == 0 || !procfs_maps_show_layer())
+                if (r < 0 || !procfs_map_needs_link(&m))
                         continue;
-                if (run_end != m.start || run_dev != m.devnum || run_ino != m.ino) {
-                        run_dev = m.devnum;
-                        run_ino = m.ino;
+                if (procfs_map_run_starts(&run, &m)) {
                         procfs_map_file_name(&m, name, sizeof(name));
                         r = any_link(a, procfd, name);
                         refused |= r == -EACCES || r == -EPERM;
                         r = r == -ENOMEM ? r : 0;
                 }
-                run_end = m.end;
         }
         return r < 0 ? r : ferror(f) ? negative_errno() : refused ? -EACCES : 0;
 }

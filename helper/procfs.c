@@ -144,6 +144,19 @@ bool procfs_maps_show_layer(void)
         return cached;
 }
 
+bool procfs_map_needs_link(const procfs_map *m)
+{
+        return m->path && m->ino != 0 && procfs_maps_show_layer();
+}
+
+bool procfs_map_run_starts(procfs_map_run *run, const procfs_map *m)
+{
+        bool starts = run->end != m->start || run->devnum != m->devnum || run->ino != m->ino;
+
+        *run = (procfs_map_run){ .end = m->end, .devnum = m->devnum, .ino = m->ino };
+        return starts;
+}
+
 void procfs_map_file_name(const procfs_map *m, char *buf, size_t size)
 {
         snprintf(buf, size, "map_files/%lx-%lx", m->start, m->end);

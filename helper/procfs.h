@@ -113,6 +113,23 @@ int procfs_parse_map(char *line, procfs_map *ret);
  * Returns: true where a line's device may be a layer's. */
 bool procfs_maps_show_layer(void);
 
+/* Returns: true if M is a file's mapping whose line may show the layer's
+ * device (procfs_maps_show_layer()), so its link in map_files is the one
+ * to ask. */
+bool procfs_map_needs_link(const procfs_map *m);
+
+/* A file's segments, mapped back to back, come in a row in maps: one ask
+ * of its link answers for them all. */
+typedef struct procfs_map_run {
+        unsigned long end;
+        dev_t devnum;
+        unsigned long ino;
+} procfs_map_run;
+
+/* Extends RUN by M, or starts a new one with it.
+ * Returns: true if M starts a new run. */
+bool procfs_map_run_starts(procfs_map_run *run, const procfs_map *m);
+
 /* The name, relative to /proc/PID, of the link in map_files to the file
  * mapped at [M->start, M->end) (reading it needs CAP_SYS_ADMIN): maps pads
  * its addresses with zeros, map_files does not. */

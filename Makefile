@@ -33,18 +33,19 @@ BIN         := $(BUILD)/overlay-helper
 
 # The C drivers of tests/unit link the modules they test, built with the
 # project's flags; their link lines name what each module needs below it.
-TEST_DRIVERS := $(BUILD)/mntns-test $(BUILD)/holders-test $(BUILD)/saferm-test
+TEST_DRIVERS := $(BUILD)/mntns-test $(BUILD)/holders-test $(BUILD)/saferm-test $(BUILD)/loopdev-test
 SUPPORT_OBJS      = $(addprefix $(BUILD)/,dlib.o env.o fallback.o)
 MNTNS_TEST_OBJS   = $(addprefix $(BUILD)/,mntns.o mntns_proc.o mntns_pids.o mntns_table.o mounttab.o procfs.o) $(SUPPORT_OBJS)
 HOLDERS_TEST_OBJS = $(BUILD)/holders.o $(BUILD)/procfs.o $(SUPPORT_OBJS)
 SAFERM_TEST_OBJS  = $(addprefix $(BUILD)/,saferm.o safedir.o) $(SUPPORT_OBJS)
+LOOPDEV_TEST_OBJS = $(BUILD)/loopdev.o $(BUILD)/strv.o
 # AddressSanitizer/UBSan builds of the helper and of mntns-test: valgrind
 # 3.19 knows none of the new mount syscalls, these see the paths taken here.
 SAN_FLAGS    := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 
 DEB_PACKAGES := build-essential pkg-config libmount-dev libsystemd-dev libcap-ng-dev \
                 bats bats-support bats-assert util-linux psmisc systemd-container shellcheck \
-                valgrind python3 strace e2fsprogs
+                valgrind python3 strace e2fsprogs erofs-utils squashfs-tools
 
 .PHONY: all deps check check-unit check-integration demo bench install uninstall clean lint \
         valgrind test-drivers
@@ -69,6 +70,8 @@ $(BUILD)/mntns-test: tests/unit/mntns-test.c $(MNTNS_TEST_OBJS)
 $(BUILD)/holders-test: tests/unit/holders-test.c $(HOLDERS_TEST_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper $(LDFLAGS) -o $@ $^ -ldl
 $(BUILD)/saferm-test: tests/unit/saferm-test.c $(SAFERM_TEST_OBJS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper $(LDFLAGS) -o $@ $^
+$(BUILD)/loopdev-test: tests/unit/loopdev-test.c $(LOOPDEV_TEST_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper $(LDFLAGS) -o $@ $^
 
 # The sanitizer builds drop _FORTIFY_SOURCE (it wants optimisation ASan

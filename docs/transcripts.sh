@@ -368,4 +368,45 @@ block "5. --watch --json" \
     "overlay-helper probe web-3 --watch --json --timeout 30 | jq -c '{t, mounted, free, pids: [.copies[].processes[].pid]}'"
 stop_all
 overlay-helper -q umount web-3 --wait 5 >/dev/null 2>&1
+
+# 8: image lowers: one device shared, a holder of the device after the last
+# unmount, a writer, a stale view.
+G=/var/lib/overlay-helper
+mkdir -p /tmp/game/bin
+echo v1 > /tmp/game/version
+cp /bin/sleep /tmp/game/bin/game-server
+mkfs.erofs --quiet /srv/game-base.erofs /tmp/game
+printf '[Overlay]\nLower=/srv/game-base.erofs\n' > /etc/overlay-helper/game@.conf
+chmod 0644 /etc/overlay-helper/game@.conf
+overlay-helper -q mount game@1
+overlay-helper -q mount game@2
+DEV=$(losetup -n -O NAME -j /srv/game-base.erofs)
+mkdir -p /tmp/peek
+bg "exec unshare --mount --propagation private sh -c 'umount $G/game@1/merged $G/game@2/merged && mount -o ro $DEV /tmp/peek && exec sleep 3600'"
+block "8. image lowers" \
+    "overlay-helper mount game@3" \
+    "losetup -l -O NAME,RO,AUTOCLEAR,BACK-FILE" \
+    "grep -c ' /run/overlay-helper/images/' /proc/self/mountinfo" \
+    "overlay-helper status game@3" \
+    "overlay-helper probe /srv/game-base.erofs" \
+    "overlay-helper umount game@1" \
+    "overlay-helper umount game@2" \
+    "overlay-helper umount game@3" \
+    "overlay-helper probe $DEV" \
+    "overlay-helper probe $DEV --json | jq -c '{free, device_claimed, loop_devices, device_users}'"
+PEEK=$LAST
+( sleep 1; kill "$PEEK" ) &
+block "8. waited for" \
+    "overlay-helper umount game@3 --wait 10" \
+    "losetup -l -j /srv/game-base.erofs | wc -l"
+stop_all
+bg "exec sleep 3600 7>>/srv/game-base.erofs"
+block "8. a writer" \
+    "overlay-helper mount game@1"
+stop_all
+overlay-helper -q mount game@1
+block "8. a stale view" \
+    "touch /srv/game-base.erofs; overlay-helper mount game@2" \
+    "overlay-helper umount game@1; overlay-helper mount game@2"
+overlay-helper -q umount game@2 >/dev/null 2>&1
 true

@@ -6,6 +6,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "image_users.h"
 #include "report.h"
 #include "log.h"
 #include "ns.h"
@@ -49,18 +50,44 @@ static int resolve_target(const cli_args *args, const char *input, const char *a
         return EXIT_OK;
 }
 
-static char *watch_line(const probe_result *r)
+/* A loop device or image adds what holds the device: "device_users=2
+ * claimed=Y" (? where the kernel could not be asked). */
+static char *watch_line(const probe_target *t, const probe_result *r)
 {
-        _cleanup_free_ char *holders = probe_holders_line(r);
+        _cleanup_free_ char *holders = probe_holders_line(r), *device = NULL;
         char *s = NULL;
+        size_t users = 0;
 
-        if (asprintf(&s, "mounted=%s copies=%zu holders=[%s]%s", r->mounted ? "Y" : "N",
-                     r->n_copies, holders ? holders : "",
+        for (char **p = r->dev_users; p && *p; p++)
+                users++;
+        if (t->image && asprintf(&device, " device_users=%zu claimed=%s", users,
+                                 !r->dev_claim_asked ? "?" : r->dev_claimed ? "Y" : "N") < 0)
+                return NULL;
+        if (asprintf(&s, "mounted=%s copies=%zu holders=[%s]%s%s", r->mounted ? "Y" : "N",
+                     r->n_copies, holders ? holders : "", device ? device : "",
                      r->kernel_in_use && !r->n_copies ? " kernel=in-use"
                      : probe_undecided(r)               ? " free=unknown"
                                                         : "") < 0)
                 return NULL;
         return s;
+}
+
+/* probe_scan(), and for a loop device or image what else keeps the device.
+ * Returns: 0, or an exit status (logged). */
+static int scan(const cli_args *args, const probe_target *t, probe_result *r)
+{
+        int k = probe_scan(t, r);
+
+        if (k < 0)
+                return log_error_errno(k, "probe: scanning mount namespaces failed: %m"),
+                       EXIT_FAILED;
+        k = image_users_probe(t, args->runtime_dir, r);
+        if (k < 0) {
+                probe_result_done(r);
+                return log_error_errno(k, "probe: looking for the users of %s failed: %m",
+                                       t->input), EXIT_FAILED;
+        }
+        return 0;
 }
 
 /* "free" needs the kernel's word where it has one: for an instance, when
@@ -99,12 +126,11 @@ static int probe_watch(const cli_args *args, const probe_target *t)
 
         for (;;) {
                 probe_result r;
-                int k = probe_scan(t, &r);
-                if (k < 0)
-                        return log_error_errno(k, "probe: scanning mount namespaces failed: %m"),
-                               EXIT_FAILED;
+                int k = scan(args, t, &r);
+                if (k != 0)
+                        return k;
                 ask_kernel(args, t, &r, &asked);
-                char *line = watch_line(&r);
+                char *line = watch_line(t, &r);
                 bool is_free = probe_free(&r);
                 if (line && (!last || !streq(line, last))) {
                         if (args->json)
@@ -159,10 +185,10 @@ int verb_probe(const cli_args *args)
                 probe_target_done(&t);
                 return k;
         }
-        k = probe_scan(&t, &r);
-        if (k < 0) {
+        k = scan(args, &t, &r);
+        if (k != 0) {
                 probe_target_done(&t);
-                return log_error_errno(k, "probe: scanning mount namespaces failed: %m"), EXIT_FAILED;
+                return k;
         }
         kernel_word once = { 0 };
         ask_kernel(args, &t, &r, &once);

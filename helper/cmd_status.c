@@ -33,6 +33,20 @@ static void print_human(const inst_status *s)
                        strerror(-s->lookup_error));
         for (size_t i = 0; i < cfg->n_lowers; i++)
                 printf("  %s %s\n", i == 0 ? "lower: " : "       ", cfg->lowers[i]);
+        for (size_t i = 0; i < s->n_images; i++) {
+                const inst_image *img = &s->images[i];
+                if (img->error)
+                        printf("  image:  %s: cannot be looked at: %s\n", img->path,
+                               strerror(-img->error));
+                else if (!img->device)
+                        printf("  image:  %s: no loop device attached\n", img->path);
+                else
+                        printf("  image:  %s on %s (%s, diskseq %llu)%s\n", img->path, img->device,
+                               img->read_only ? "read-only" : "READ-WRITE",
+                               (unsigned long long)img->diskseq,
+                               img->stale ? ": STALE, the image changed since it was attached"
+                                          : "");
+        }
         printf("  upper:  %s\n  work:   %s\n  merged: %s\n", cfg->upper, cfg->work, cfg->merged);
         if (probe_holding_copies(&s->copies) > (size_t)(m && s->ours) || s->copies.n_holders) {
                 who = probe_describe(&s->copies);
@@ -61,6 +75,20 @@ static void print_json(const inst_status *s)
                 if (i)
                         fputc(',', stdout);
                 json_string(stdout, cfg->lowers[i]);
+        }
+        fputc(']', stdout);
+        fputs(",\"images\":[", stdout);
+        for (size_t i = 0; i < s->n_images; i++) {
+                const inst_image *img = &s->images[i];
+                fputs(i ? ",{" : "{", stdout);
+                json_kv_string(stdout, true, "path", img->path);
+                json_kv_string(stdout, false, "device", img->device);
+                json_kv_u64(stdout, false, "diskseq", img->diskseq);
+                json_kv_bool(stdout, false, "read_only", img->read_only);
+                json_kv_bool(stdout, false, "stale", img->stale);
+                if (img->error)
+                        json_kv_string(stdout, false, "error", strerror(-img->error));
+                fputc('}', stdout);
         }
         fputc(']', stdout);
         json_kv_string(stdout, false, "upper", cfg->upper);

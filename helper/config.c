@@ -419,6 +419,7 @@ void config_free(overlay_config *c)
         free(c->instance);
         free(c->path);
         strv_free(c->lowers);
+        strv_free(c->layer_lowers);
         free(c->upper);
         free(c->work);
         free(c->merged);

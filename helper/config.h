@@ -20,6 +20,10 @@ typedef struct overlay_config {
         char *path;          /* the config file it came from */
         char **lowers;       /* NULL-terminated, top-most first */
         size_t n_lowers;
+        /* Lower= as the overlay takes them (an image by the dir its device
+         * is mounted on while the overlay is made), set by the overlay
+         * kind; NULL: lowers as they are */
+        char **layer_lowers;
         char *upper;
         char *work;
         char *merged;

@@ -80,3 +80,29 @@ int dlib_mount(const mnt_syms **ret)
         *ret = &syms;
         return 0;
 }
+
+int dlib_blkid(const blkid_syms **ret)
+{
+        static blkid_syms syms;
+        static void *handle;
+        static int state;
+
+        if (state == 0) {
+                const struct sym_entry table[] = {
+                        { "blkid_new_probe", (void **)&syms.new_probe },
+                        { "blkid_free_probe", (void **)&syms.free_probe },
+                        { "blkid_probe_set_device", (void **)&syms.probe_set_device },
+                        { "blkid_probe_enable_superblocks", (void **)&syms.probe_enable_superblocks },
+                        { "blkid_probe_set_superblocks_flags",
+                          (void **)&syms.probe_set_superblocks_flags },
+                        { "blkid_do_safeprobe", (void **)&syms.do_safeprobe },
+                        { "blkid_probe_lookup_value", (void **)&syms.probe_lookup_value },
+                };
+                int r = load_syms("libblkid.so.1", &handle, table, ELEMENTSOF(table));
+                state = r < 0 ? r : 1;
+        }
+        if (state < 0)
+                return state;
+        *ret = &syms;
+        return 0;
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* dlib.h: libmount and libsystemd, loaded on first use.
+/* dlib.h: libmount, libsystemd and libblkid, loaded on first use.
  *
  * Why: linking them costs ~1 ms of loader time on every start (measured:
  * a no-op binary 0.8 ms, with libmount+libsystemd 1.9 ms), more than the
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -40,8 +41,24 @@ typedef struct mnt_syms {
         dev_t (*fs_get_devno)(struct libmnt_fs *fs);
 } mnt_syms;
 
+typedef struct blkid_struct_probe *blkid_probe;
+
+typedef struct blkid_syms {
+        blkid_probe (*new_probe)(void);
+        void (*free_probe)(blkid_probe pr);
+        int (*probe_set_device)(blkid_probe pr, int fd, int64_t off, int64_t size);
+        int (*probe_enable_superblocks)(blkid_probe pr, int enable);
+        int (*probe_set_superblocks_flags)(blkid_probe pr, int flags);
+        int (*do_safeprobe)(blkid_probe pr);
+        int (*probe_lookup_value)(blkid_probe pr, const char *name, const char **data,
+                                  size_t *len);
+} blkid_syms;
+
 /* Returns: 0 and *ret, or -EOPNOTSUPP when libsystemd.so.0 is not loadable. */
 int dlib_systemd(const sd_syms **ret);
 
 /* Returns: 0 and *ret, or -EOPNOTSUPP when libmount.so.1 is not loadable. */
 int dlib_mount(const mnt_syms **ret);
+
+/* Returns: 0 and *ret, or -EOPNOTSUPP when libblkid.so.1 is not loadable. */
+int dlib_blkid(const blkid_syms **ret);

@@ -57,6 +57,9 @@ bool engine_step_is_busy(inst_step step, int error)
         case STEP_GHOST:
         case STEP_STILL_MOUNTED:
         case STEP_SUBMOUNT:
+        case STEP_IMAGE_WRITER:
+        case STEP_IMAGE_STALE:
+        case STEP_IMAGE_BUSY:
                 return true;
         case STEP_EMPTY:
                 return error == -EXDEV;
@@ -73,5 +76,10 @@ void inst_status_done(inst_status *s)
         if (s->mount)
                 mount_entry_free(s->mount);
         probe_result_done(&s->copies);
+        for (size_t i = 0; i < s->n_images; i++) {
+                free(s->images[i].path);
+                free(s->images[i].device);
+        }
+        free(s->images);
         *s = (inst_status){ 0 };
 }

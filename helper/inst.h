@@ -26,6 +26,9 @@ typedef enum inst_event_kind {
         IEV_WORK_CLEANED,    /* overlayfs's PATH (Work/work) removed */
         IEV_PURGED,
         IEV_WAITING,         /* waiting for holders to let go (WHAT: why) */
+        IEV_IMAGE_ATTACHED,  /* image PATH attached read-only as WHAT (/dev/loopN) */
+        IEV_IMAGE_SHARED,    /* after the unmount, WHAT (image PATH's) is still used by others */
+        IEV_IMAGE_RELEASED,  /* ...and WHAT is gone: its last user left */
 } inst_event_kind;
 
 typedef struct inst_event {
@@ -66,6 +69,12 @@ typedef enum inst_step {
         STEP_STILL_MOUNTED,  /* purge: PATH is still a mount point */
         STEP_SUBMOUNT,       /* purge: PATH (beneath an instance dir) is a mount point */
         STEP_EMPTY,          /* emptying WHAT dir PATH failed at DETAIL */
+        STEP_IMAGE,          /* image PATH: not a layer filesystem (DETAIL: what it holds) */
+        STEP_IMAGE_WRITER,   /* image PATH is open for writing: DETAIL names who */
+        STEP_IMAGE_STALE,    /* image PATH changed since its device was attached: DETAIL */
+        STEP_LOOP,           /* a loop device call for PATH failed (WHAT: doing what) */
+        STEP_IMAGE_MOUNT,    /* mounting image PATH's device failed; DETAIL: the kernel's words */
+        STEP_IMAGE_BUSY,     /* after the unmount, image PATH's device DETAIL is held: HOLDERS */
 } inst_step;
 
 typedef struct inst_failure {
@@ -92,6 +101,16 @@ typedef struct engine_env {
         void *userdata;
 } engine_env;
 
+/* An image lower, as status shows it. */
+typedef struct inst_image {
+        char *path;             /* Lower= */
+        char *device;           /* "/dev/loopN" backing it, or NULL when none is attached */
+        uint64_t diskseq;       /* the device's, 0 when the kernel has none */
+        bool read_only;
+        bool stale;             /* the image changed since the device was attached */
+        int error;              /* looking at it failed (-errno), else 0 */
+} inst_image;
+
 /* What status shows of one instance. */
 typedef struct inst_status {
         char *name;
@@ -102,6 +121,8 @@ typedef struct inst_status {
         bool same_layers;       /* ...with exactly the configured layers */
         int lookup_error;       /* looking at Merged failed (-errno): mount unknown */
         probe_result copies;
+        inst_image *images;     /* its image lowers */
+        size_t n_images;
 } inst_status;
 
 void inst_failure_done(inst_failure *f);

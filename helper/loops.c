@@ -37,7 +37,7 @@ static int read_backing(const char *name, char *buf, size_t size)
 static bool backing_dev(const char *name, dev_t *ret)
 {
         char path[320];
-        struct loop_info64 info;
+        struct loop_info64 info = { 0 }; /* valgrind does not know the ioctl fills it */
         _cleanup_close_ int fd = -EBADF;
 
         snprintf(path, sizeof path, "/dev/%s", name);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "image_layer.h"
 #include "kind_overlay.h"
 #include "safedir.h"
 #include "saferm.h"
@@ -55,14 +56,15 @@ static void made_dirs_done(made_dirs *d)
 }
 
 /* A missing or unreadable Lower is the config's fault, not the kernel's:
- * name it before any dir is made. */
+ * name it before any dir is made. A regular file is an image (its own
+ * checks come with its device: image_layer.h). */
 static int check_lowers(const overlay_config *cfg, inst_failure *f)
 {
         for (size_t i = 0; i < cfg->n_lowers; i++) {
                 struct stat st;
                 if (stat(cfg->lowers[i], &st) < 0)
                         return inst_fail(f, STEP_LOWER, negative_errno(), NULL, cfg->lowers[i], NULL);
-                if (!S_ISDIR(st.st_mode))
+                if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
                         return inst_fail(f, STEP_LOWER, -ENOTDIR, NULL, cfg->lowers[i], NULL);
         }
         return 0;
@@ -277,6 +279,7 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         made_dirs d = { .fd = { -EBADF, -EBADF, -EBADF } };
         _cleanup_free_ char *detail = NULL;
         overlay_spec spec = ovl_spec(cfg);
+        img_layers images = { 0 };
         int r;
 
         int check_lock = -EBADF;
@@ -284,6 +287,11 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         bool mounted = false;
 
         r = make_dirs(run, &d, f);
+        /* the images' locks before the check lock, in every run */
+        if (r >= 0)
+                r = img_open(run, true, &images, f);
+        if (r >= 0)
+                r = img_prepare(run, &images, f);
         /* after make_dirs: the kernel's check needs Upper and Work to exist;
          * no other run's check may come between it and the mount */
         if (r >= 0) {
@@ -308,6 +316,8 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
                 r = refuse_readonly_fallback(cfg, &mounted, f);
         if (check_lock >= 0)
                 ovl_check_unlock(run->env->runtime_dir, check_lock);
+        img_release(run, &images, mounted);
+        img_layers_done(&images);
         for (int i = 0; i < _DIR_MAX; i++)
                 closep(&d.fd[i]);
         /* never take dirs away from under a mount that could not be undone */
@@ -320,13 +330,17 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
 int ovl_mount(inst_run *run, inst_failure *f)
 {
         _cleanup_mount_entry_ mount_entry *already = NULL;
-        int r;
+        int r = img_resolve_lowers(run->env, run->cfg);
 
+        if (r < 0)
+                return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
         r = check_merged(run->cfg, &already, f);
         if (r < 0)
                 return r;
         if (already) {
                 r = check_already_mounted(run, already, f);
+                if (r >= 0)
+                        r = img_tidy(run, f);
                 if (r >= 0)
                         inst_emit(run, IEV_ALREADY_MOUNTED, NULL, run->cfg->merged);
                 return r;

@@ -12,7 +12,7 @@ overlay_spec ovl_spec(const overlay_config *cfg)
 {
         return (overlay_spec){
                 .name = cfg->instance,
-                .lowers = cfg->lowers,
+                .lowers = cfg->layer_lowers ? cfg->layer_lowers : cfg->lowers,
                 .n_lowers = cfg->n_lowers,
                 .upper = cfg->upper,
                 .work = cfg->work,

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "dlib.h"
+#include "image_layer.h"
 #include "kind_overlay.h"
 #include "procfs.h"
 #include "safedir.h"
@@ -264,13 +265,39 @@ static int clean_work(const inst_run *run, inst_failure *f)
         return 0;
 }
 
+/* Each image's device goes with its last overlay: while something else
+ * holds one, wait within --wait, then fail naming it. */
+static int settle_images(const inst_run *run, inst_failure *f)
+{
+        for (;;) {
+                img_hold hold;
+                int r = img_settle(run, &hold, f);
+                if (r <= 0)
+                        return r;
+                r = wait_or_busy(run, &hold.held, STEP_IMAGE_BUSY, f);
+                if (r < 0 && f->step == STEP_IMAGE_BUSY) {
+                        free(f->path);
+                        f->path = strdup(hold.image);
+                        free(f->detail);
+                        f->detail = strdup(hold.device);
+                }
+                if (r < 0)
+                        return r;
+        }
+}
+
 int ovl_umount(inst_run *run, inst_failure *f)
 {
-        int n, r;
+        int n, r = img_resolve_lowers(run->env, run->cfg);
 
+        if (r < 0)
+                return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
         r = unmount_all(run, &n, f);
         if (r >= 0)
                 r = clean_work(run, f);
+        /* its images' devices go with their last overlay */
+        if (r >= 0)
+                r = settle_images(run, f);
         if (r < 0)
                 return r;
         state_mount_remove(run->env->runtime_dir, run->name);
@@ -321,9 +348,13 @@ static int refuse_submounts(const overlay_config *cfg, inst_failure *f)
 int ovl_purge(inst_run *run, inst_failure *f)
 {
         const overlay_config *cfg = run->cfg;
-        int n, r;
+        int n, r = img_resolve_lowers(run->env, run->cfg);
 
+        if (r < 0)
+                return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
         r = unmount_all(run, &n, f);
+        if (r >= 0)
+                r = settle_images(run, f);
         if (r >= 0)
                 r = refuse_submounts(cfg, f);
         if (r >= 0)

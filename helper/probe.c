@@ -9,10 +9,13 @@
  * search, so a table costs what it has mounts, not mounts times targets. */
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/major.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "image.h"
 #include "kapi.h"
+#include "loopdev.h"
 #include "mntns.h"
 #include "mounttab.h"
 #include "overlay.h"
@@ -28,43 +31,89 @@ void probe_target_done(probe_target *t)
         free(t->path);
         free(t->upper);
         free(t->work);
+        free(t->image_path);
         *t = (probe_target){ 0 };
 }
 
-/* An image file is probed through the loop device that backs it. */
-static int loop_devnum_for_file(const char *file, dev_t *ret)
+/* Of the devices backing one image, the one a probe scans: read-only at
+ * offset 0 (what overlay-helper attaches and shares), else at offset 0,
+ * else any; the lowest number among equals. */
+static const loopdev_info *preferred_device(const loopdev_info *v, size_t n)
 {
-        _cleanup_(closedirp) DIR *dir = opendir("/sys/block");
-        char canon[PATH_MAX];
-        struct dirent *de;
+        const loopdev_info *best = NULL;
+        int best_rank = -1;
 
-        if (!realpath(file, canon))
-                return negative_errno();
-        if (!dir)
-                return negative_errno();
-        while ((de = readdir(dir))) {
-                char path[PATH_MAX], backing[PATH_MAX];
-                unsigned maj, min;
-                _cleanup_fclose_ FILE *f = NULL;
-
-                if (strncmp(de->d_name, "loop", 4) != 0)
-                        continue;
-                snprintf(path, sizeof path, "/sys/block/%s/loop/backing_file", de->d_name);
-                f = fopen(path, "re");
-                if (!f || !fgets(backing, sizeof backing, f))
-                        continue;
-                backing[strcspn(backing, "\n")] = '\0';
-                if (!streq(backing, canon))
-                        continue;
-                fclose(TAKE_PTR(f));
-                snprintf(path, sizeof path, "/sys/block/%s/dev", de->d_name);
-                f = fopen(path, "re");
-                if (f && fscanf(f, "%u:%u", &maj, &min) == 2) {
-                        *ret = makedev(maj, min);
-                        return 0;
+        for (size_t i = 0; i < n; i++) {
+                int rank = 2 * (v[i].offset == 0) + !!(v[i].flags & LO_FLAGS_READ_ONLY);
+                if (rank > best_rank || (rank == best_rank && v[i].nr < best->nr)) {
+                        best = &v[i];
+                        best_rank = rank;
                 }
         }
-        return -ENODEV;
+        return best;
+}
+
+/* A regular file is an image when a loop device backs it (the kernel's
+ * record of its device and inode), or when it holds a layer filesystem
+ * that none backs; any other file is a path like a dir.
+ * Returns: 1 an image (T filled), 0 a path, -errno (the loop devices of an
+ * image could not be looked at). */
+static int target_image(const char *path, const struct statx *stx, probe_target *t)
+{
+        _cleanup_free_ loopdev_info *devs = NULL;
+        _cleanup_free_ char *fstype = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        dev_t dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+        size_t n = 0;
+        struct stat st;
+        int r = loopdev_find_backing(dev, (ino_t)stx->stx_ino, &devs, &n);
+
+        if (r < 0 || n == 0) {
+                fd = image_open(path, &st);
+                if (fd < 0 || image_fstype(fd, &fstype) < 0)
+                        return 0;
+                if (r < 0)
+                        return r;
+        }
+        t->image_path = strdup(path);
+        if (!t->image_path)
+                return -ENOMEM;
+        t->devnum = n > 0 ? preferred_device(devs, n)->devnum : 0;
+        t->image = t->have_image_id = true;
+        t->image_dev = dev;
+        t->image_ino = (ino_t)stx->stx_ino;
+        return 1;
+}
+
+/* A loop device: the image bound to it, by the kernel's record. One that
+ * is unbound, or that we may not open, has none: the kernel's claim check
+ * (image_users) then answers for it. Returns: 0 or -ENOMEM. */
+static int target_loop_device(const char *path, probe_target *t)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        char sys[80], backing[PATH_MAX];
+        loopdev_info info;
+
+        if (major(t->devnum) != LOOP_MAJOR)
+                return 0;
+        t->image = t->by_device = true;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0 || loopdev_info_fd(fd, &info) < 0 || info.devnum != t->devnum)
+                return 0;
+        t->have_image_id = true;
+        t->image_dev = info.backing_dev;
+        t->image_ino = info.backing_ino;
+        /* the path only names it in messages: the ids above are what counts */
+        snprintf(sys, sizeof sys, "/sys/block/loop%d/loop/backing_file", info.nr);
+        f = fopen(sys, "re");
+        if (f && fgets(backing, sizeof backing, f)) {
+                backing[strcspn(backing, "\n")] = '\0';
+                t->image_path = strdup(backing);
+                if (!t->image_path)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 void probe_target_layer_ids(probe_target *t)
@@ -101,19 +150,24 @@ int probe_target_from_path(const char *path, probe_target *ret)
         probe_target t = { 0 };
         struct statx stx;
         const size_t size = 64 * 1024;
-        int r;
+        int r = 0;
 
-        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_TYPE | STATX_MNT_ID_UNIQUE, &stx) < 0)
+        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO | STATX_MNT_ID_UNIQUE,
+                  &stx) < 0)
                 return negative_errno();
         t.input = strdup(path);
         if (!t.input)
                 return -ENOMEM;
         if (S_ISBLK(stx.stx_mode)) {
                 t.devnum = makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
-                *ret = t;
-                return 0;
+                r = target_loop_device(path, &t);
+        } else if (S_ISREG(stx.stx_mode))
+                r = target_image(path, &stx, &t);
+        if (r < 0) {
+                probe_target_done(&t);
+                return r;
         }
-        if (S_ISREG(stx.stx_mode) && loop_devnum_for_file(path, &t.devnum) == 0) {
+        if (S_ISBLK(stx.stx_mode) || t.image) {
                 *ret = t;
                 return 0;
         }
@@ -170,23 +224,29 @@ void probe_result_done(probe_result *r)
         free(r->copies);
         strv_free(r->loops);
         strv_free(r->swaps);
+        strv_free(r->loop_devices);
+        strv_free(r->dev_users);
+        strv_free(r->writers);
+        strv_free(r->unnamed_claims);
         *r = (probe_result){ 0 };
 }
 
-/* No copy, no device, and the kernel, where asked, says not in use. */
+/* No copy, no device, no user of the device, and the kernel, where asked,
+ * says not in use and not claimed. Writers are warned about, not holders. */
 static bool nothing_found(const probe_result *r)
 {
-        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps;
+        return r->n_copies == 0 && !r->kernel_in_use && !r->loops && !r->swaps &&
+               !(r->dev_users && r->dev_users[0]) && !r->dev_claimed;
 }
 
 bool probe_undecided(const probe_result *r)
 {
-        return nothing_found(r) && (r->kernel_error || r->n_unreadable);
+        return nothing_found(r) && (r->kernel_error || r->n_unreadable || r->dev_claim_error);
 }
 
 bool probe_free(const probe_result *r)
 {
-        return nothing_found(r) && !r->kernel_error && !r->n_unreadable;
+        return nothing_found(r) && !r->kernel_error && !r->n_unreadable && !r->dev_claim_error;
 }
 
 char *probe_holders_line(const probe_result *r)

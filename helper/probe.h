@@ -10,7 +10,10 @@
  * references are listed: being in that namespace does not keep the mount
  * alive there; in a copy that survives the unmount it does, so every member
  * is listed. Active swap files on the target are named with its loop
- * devices. What could not be read is counted in n_unreadable, never fatal.
+ * devices. A loop device or image file is probed as the device's
+ * superblock; what else keeps the device attached (image_users.h) the
+ * caller adds with image_users_probe(). What could not be read is counted
+ * in n_unreadable, never fatal.
  * probe_scan_many() answers for many targets at the cost of about one:
  * one pass over the namespaces and one over the processes, shared. */
 #pragma once
@@ -34,6 +37,15 @@ typedef struct probe_target {
         bool have_layer_ids;
         dev_t upper_dev, work_dev;
         ino_t upper_ino, work_ino;
+        /* A loop device, or an image file (then DEVNUM is the device that
+         * backs it, preferring a read-only one at offset 0; 0 when none
+         * does): image_users.h says what else holds it. */
+        bool image;
+        bool by_device;     /* TARGET named the loop device: answer for it alone */
+        bool have_image_id; /* the image file's (device, inode) */
+        dev_t image_dev;
+        ino_t image_ino;
+        char *image_path;   /* the image file, as given or as sysfs names it, or NULL */
 } probe_target;
 
 /* What an unmount of the target in PID 1's namespace does to a copy;
@@ -78,12 +90,29 @@ typedef struct probe_result {
         bool kernel_in_use;
         int kernel_error;   /* why it could not be asked (-errno), or 0 */
         bool mounted;       /* a copy sits in PID 1's namespace */
+        /* A loop device or image target (image_users_probe()), each
+         * NULL-terminated or NULL: */
+        char **loop_devices; /* the devices backing the image, with their flags */
+        char **dev_users;    /* what keeps the device attached that no copy shows:
+                              * overlays on the image's mount dir, mounts of the
+                              * image's other devices, fds on it, stacked devices */
+        char **writers;      /* processes with the image open for writing: a
+                              * warning, not a holder */
+        char **unnamed_claims; /* "/dev/loopN": the kernel reports it claimed,
+                                * and nothing found explains it */
+        bool dev_claim_asked; /* the kernel answered whether the device is claimed */
+        bool dev_claimed;    /* ...and says it is (a mount or a stacked device) */
+        int dev_claim_error; /* why it could not be asked (-errno), or 0 */
+        bool writer_unnamed; /* the kernel reports a writer the scan cannot name */
+        char device[24];     /* "/dev/loopN" of the target's device, or "" */
 } probe_result;
 
 /* Fills T for a path (a mount point or any path inside a mount), a block
- * device, or an image file attached to a loop device.
- * Returns: 0, -ENOENT (no such path), -ENODEV (an image no loop device
- * backs), other -errno. */
+ * device, or an image file: a regular file a loop device backs (by its
+ * device and inode), or one holding a layer filesystem (image.h) that none
+ * backs (T->image with devnum 0). Any other regular file is a path.
+ * Returns: 0, -ENOENT (no such path), other -errno (an image whose loop
+ * devices could not be looked at, say). */
 int probe_target_from_path(const char *path, probe_target *ret);
 void probe_target_done(probe_target *t);
 
@@ -108,14 +137,14 @@ void probe_result_done(probe_result *r);
 
 /* True when no copy of the target is mounted in any namespace, nothing
  * else found holds it, and nothing says otherwise: the kernel, where it was
- * asked, reports Upper and Work not in use, and every process and namespace
- * could be read. What `probe --watch` waits for after an unmount. */
+ * asked, reports Upper and Work not in use (an instance) or the device not
+ * claimed (a loop device), and every process and namespace could be read. What `probe --watch` waits for after an unmount. */
 bool probe_free(const probe_result *r);
 
 /* True when the scan found nothing, but cannot vouch for it: the kernel
  * could not be asked (an instance: unprivileged, the check lock busy, a
- * path this kernel's check cannot carry), or some process or namespace
- * could not be read. Neither free nor busy: "free" needs the kernel's word
+ * path this kernel's check cannot carry; a loop device: unprivileged), or
+ * some process or namespace could not be read. Neither free nor busy: "free" needs the kernel's word
  * where it has one, never the scan's alone. */
 bool probe_undecided(const probe_result *r);
 

@@ -115,6 +115,14 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         json_strv(f, r->loops);
         fputs(",\"swaps\":", f);
         json_strv(f, r->swaps);
+        fputs(",\"loop_devices\":", f);
+        json_strv(f, r->loop_devices);
+        fputs(",\"device_users\":", f);
+        json_strv(f, r->dev_users);
+        fputs(",\"writers\":", f);
+        json_strv(f, r->writers);
+        fputs(",\"device_claimed\":", f);
+        fputs(!r->dev_claim_asked ? "null" : r->dev_claimed ? "true" : "false", f);
         fputs(",\"copies\":", f);
         probe_json_copies(f, r);
         fputs("}\n", f);
@@ -213,6 +221,42 @@ static bool other_sb(const probe_result *r)
         return false;
 }
 
+/* "/dev/loopN" of a loop device target, or of the device backing the image. */
+static void device_name(const probe_result *r, char buf[32])
+{
+        snprintf(buf, 32, "%s", r->device[0] ? r->device : "its loop device");
+}
+
+/* A loop device or image held by nothing a copy shows: by the device's own
+ * users, by a claim nothing explains, or by nothing at all. Returns: NULL
+ * when not this case. */
+static char *verdict_image(const probe_target *t, const probe_result *r)
+{
+        char dev[32], *s = NULL;
+        int k = -1;
+
+        if (!t->image || r->n_copies > 0 || r->loops || r->swaps)
+                return NULL;
+        device_name(r, dev);
+        if (r->dev_users)
+                k = asprintf(&s, "busy: %s is kept attached by %s%s", dev, r->dev_users[0],
+                             r->dev_users[1] ? " and more" : "");
+        else if (r->dev_claimed)
+                k = asprintf(&s, "busy: the kernel reports %s claimed (mounted or held) but no "
+                             "holder was found", r->unnamed_claims ? r->unnamed_claims[0] : dev);
+        else if (probe_free(r) && !r->loop_devices)
+                k = asprintf(&s, "free: %s", t->by_device ? "no file is attached to it" : "no loop "
+                             "device backs it (the image is not attached)");
+        else if (probe_free(r))
+                k = asprintf(&s, "free: nothing holds %s, and the kernel reports it unclaimed "
+                             "(losetup -d %s detaches it)", dev, dev);
+        else if (r->dev_claim_error)
+                k = asprintf(&s, "cannot tell whether it is free: nothing found holds %s, but the "
+                             "kernel could not be asked whether it is claimed (%s)", dev,
+                             strerror(-r->dev_claim_error));
+        return k < 0 ? NULL : s;
+}
+
 char *probe_verdict(const probe_target *t, const probe_result *r)
 {
         size_t others = 0, submounts = 0, receiving = 0;
@@ -227,6 +271,8 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                 for (char **p = c->submounts; p && *p; p++)
                         submounts++;
         }
+        if ((s = verdict_image(t, r)))
+                return s;
         if (r->n_copies == 0 && r->kernel_in_use)
                 return strdup("busy: the kernel reports Upper or Work in use by a live overlay "
                               "this scan cannot see (check for a nested overlay whose lower is "
@@ -251,16 +297,18 @@ char *probe_verdict(const probe_target *t, const probe_result *r)
                                               : "free: not mounted in any mount namespace");
         /* copies that receive the unmount change nothing here */
         if (init && r->n_copies == receiving + 1 && r->n_holders == 0 && !init->submounts &&
-            !r->loops && !r->swaps && (s = verdict_init_only(t, init)))
+            !r->loops && !r->swaps && !r->dev_users && (s = verdict_init_only(t, init)))
                 return with_receiving(s, receiving);
         if ((s = verdict_devices(r)))
                 return with_receiving(s, receiving);
-        if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s%s",
+        if (asprintf(&s, "held by %zu process%s%s%s, %zu other mount namespace%s%s%s%s%s",
                      r->n_holders, r->n_holders == 1 ? "" : "es",
-                     r->mounted ? "" : " (not mounted in PID 1's namespace: a ghost",
+                     r->mounted ? "" : t->image ? " (mounted only in other namespaces"
+                                                : " (not mounted in PID 1's namespace: a ghost",
                      r->mounted ? "" : ")", others, others == 1 ? "" : "s",
                      submounts ? " and " : "", submounts ? "mounts beneath it" : "",
-                     other_sb(r) ? "; two overlays on one Upper: end the other one first" : "") < 0)
+                     other_sb(r) ? "; two overlays on one Upper: end the other one first" : "",
+                     r->dev_users ? "; and the device's users below" : "") < 0)
                 return NULL;
         return with_receiving(s, receiving);
 }
@@ -281,6 +329,71 @@ static void put_mountpoints(FILE *f, char **v)
                 put_safe(f, *p);
                 if (q - p > 1)
                         fprintf(f, " (%td mounts)", q - p);
+        }
+}
+
+/* What a device user is, by how image_users.h words it, and what ends it. */
+static const char *user_advice(const char *user)
+{
+        if (strncmp(user, "overlay ", 8) == 0)
+                return "attached: it took the image's mount as a lower, and its private clone of "
+                       "that mount is in no mount table; unmount the overlay";
+        if (strncmp(user, "stacked device ", 15) == 0)
+                return "attached: remove it first (dmsetup remove)";
+        if (strncmp(user, "/dev/", 5) == 0)
+                return "attached: unmount it";
+        return "open: until it closes, losetup -d only defers the detach";
+}
+
+/* "PID(COMM) fd N (write)" as "PID(COMM)" and "fd N"; the words after the
+ * name are ours, so the last ") fd " or ") mmap " is where they start. */
+static void print_writer(FILE *f, const char *image, bool attached, const char *w)
+{
+        const char *how = NULL;
+
+        for (const char *p = w; (p = strstr(p, ") ")); p++)
+                if (strncmp(p + 2, "fd ", 3) == 0 || strncmp(p + 2, "mmap ", 5) == 0)
+                        how = p + 2;
+        _cleanup_free_ char *who = strndup(w, how ? (size_t)(how - 1 - w) : strlen(w));
+
+        fputs(attached ? "WARNING: " : "note: ", f);
+        put_safe(f, who ? who : w);
+        fputs(" has ", f);
+        put_safe(f, image);
+        if (how && how[0] == 'f')
+                fprintf(f, " open for writing (fd %d)", atoi(how + 3));
+        else
+                fputs(how ? " open for writing (a shared writable mapping)" : " open for writing", f);
+        fputs(attached ? " while it is attached: the loop device caches blocks; writes to the file "
+                         "corrupt what the overlays see\n"
+                       : "; overlay-helper refuses to attach an image with a writer\n", f);
+}
+
+static void print_image(FILE *f, const probe_target *t, const probe_result *r)
+{
+        const char *image = t->image_path ? t->image_path : t->input;
+        char dev[32];
+
+        device_name(r, dev);
+        for (char **p = r->loop_devices; p && *p; p++) {
+                fprintf(f, "loop device %.*s backs it:", (int)strcspn(*p, " "), *p);
+                put_safe(f, *p + strcspn(*p, " "));
+                fputc('\n', f);
+        }
+        for (char **p = r->dev_users; p && *p; p++) {
+                put_safe(f, *p);
+                fprintf(f, " keeps %s %s\n", dev, user_advice(*p));
+        }
+        for (char **p = r->unnamed_claims; p && *p && r->n_copies == 0; p++)
+                fprintf(f, "note: the kernel reports %s claimed (mounted or held) but no holder was "
+                        "found\n", *p);
+        for (char **p = r->writers; p && *p; p++)
+                print_writer(f, image, r->loop_devices != NULL, *p);
+        if (r->writer_unnamed) {
+                fputs("WARNING: the kernel reports ", f);
+                put_safe(f, image);
+                fputs(" open for writing, but the scan found no writer (a process in another PID "
+                      "namespace, or one it could not read)\n", f);
         }
 }
 
@@ -344,6 +457,7 @@ void probe_print_human(FILE *f, const probe_target *t, const probe_result *r)
                 put_safe(f, *p);
                 fputs(" keeps it busy: swapoff it first\n", f);
         }
+        print_image(f, t, r);
 }
 
 static void put_more(FILE *f, const char *sep, size_t n, const char *one, const char *many)
@@ -463,6 +577,12 @@ char *probe_describe(const probe_result *r)
                                "loop device", "loop devices");
         describe_paths(f, r->swaps, shown++ ? "; swap file " : "swap file ", ", ", "swap file",
                        "swap files");
+        /* (SHOWN counts the swap files' turn whether there were any or not) */
+        describe_paths(f, r->dev_users, ftell(f) > 0 ? "; device kept by " : "device kept by ",
+                       ", ", "user", "users");
+        describe_paths(f, r->unnamed_claims, ftell(f) > 0 ? "; claimed by no holder found: "
+                                                          : "claimed by no holder found: ",
+                       ", ", "device", "devices");
         if (hidden) {
                 char g[TEXT_GROUPED_MAX];
                 put_more(f, "; ", hidden, "namespace", "namespaces");

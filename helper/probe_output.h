@@ -4,7 +4,10 @@
  * Promises: the JSON carries the DESIGN.md keys (target, instance, mounted,
  * free, copies[{mnt_ns, init, mountpoint, pinned_by, processes[{pid, comm,
  * unit, refs}], submounts}]), and per copy "propagation" (probe_prop_name),
- * and "loops" and "swaps"; per process "tid", the thread that holds on its
+ * and "loops" and "swaps"; for a loop device or image "loop_devices",
+ * "device_users" and "writers" (lists of strings, empty for any other
+ * target) and "device_claimed" (the kernel's answer, null when not asked);
+ * per process "tid", the thread that holds on its
  * own (in a namespace of its own, or for an exited leader), else null,
  * shown as "(thread TID)" after the name; the human form starts with a
  * one-line verdict.

@@ -48,6 +48,20 @@ void report_event(const inst_event *ev, void *userdata)
         case IEV_WAITING:
                 log_debug("waiting for %s of %s to let go", ev->what, ev->path);
                 break;
+        case IEV_IMAGE_ATTACHED:
+                log_info("attached image %s read-only as %s", ev->path, ev->what);
+                break;
+        case IEV_IMAGE_SHARED:
+                log_info("%s (image %s) is still used by other overlays; left attached", ev->what,
+                         ev->path);
+                break;
+        case IEV_IMAGE_RELEASED:
+                if (ev->what)
+                        log_info("%s (image %s) is released: its last overlay is gone", ev->what,
+                                 ev->path);
+                else
+                        log_info("image %s is released: no loop device backs it", ev->path);
+                break;
         }
 }
 
@@ -135,6 +149,56 @@ static void report_empty(const inst_failure *f)
         else
                 log_error_errno(f->error, "emptying %s dir %s failed at %s/%s: %m", f->what,
                                 or_q(f->path), or_q(f->path), at);
+}
+
+/* An image lower: its filesystem, its writers, a stale view, its device. */
+static void report_image(const char *action, const char *name, const inst_failure *f)
+{
+        _cleanup_free_ char *who = NULL;
+        const char *path = or_q(f->path);
+        int e = f->error;
+
+        switch (f->step) {
+        case STEP_IMAGE:
+                if (e == -EMEDIUMTYPE)
+                        log_error("image %s of %s holds %s, not a filesystem a lower layer may "
+                                  "be (erofs, squashfs, ext4, ext3, ext2)", path, name,
+                                  or_q(f->detail));
+                else
+                        log_error_errno(e, "looking at image %s of %s failed: %m%s", path, name,
+                                        e == -EOPNOTSUPP ? " (libblkid.so.1 could not be loaded)"
+                                                         : "");
+                break;
+        case STEP_IMAGE_WRITER:
+                log_error_id(MSGID_BUSY, "refusing to %s %s: image %s is open for writing by %s. "
+                             "A loop device caches the image's blocks and never sees writes to "
+                             "the file: the overlays would read a mix of old and new data. Let "
+                             "the writer finish (or stop it) first", action, name, path,
+                             or_q(f->detail));
+                break;
+        case STEP_IMAGE_STALE:
+                log_error_id(MSGID_BUSY, "refusing to %s %s: image %s is a stale view: %s. "
+                             "To recover, unmount every instance using it (the device goes with "
+                             "the last), then mount again", action, name, path, or_q(f->detail));
+                break;
+        case STEP_LOOP:
+                log_error_errno(e, "%s loop device for image %s failed: %m",
+                                f->what ? f->what : "attaching a", path);
+                break;
+        case STEP_IMAGE_MOUNT:
+                log_error_errno(e, "mounting image %s read-only failed: %m%s%s%s", path,
+                                f->detail ? " (" : "", f->detail ? f->detail : "",
+                                f->detail ? ")" : "");
+                break;
+        default: /* STEP_IMAGE_BUSY */
+                who = probe_describe(&f->holders);
+                log_error_id(MSGID_BUSY, "%s %s: its overlay is gone, but %s (image %s) is still "
+                             "held: %s; a loop device is never detached from under its users. "
+                             "Run 'overlay-helper probe %s' for details", action, name,
+                             or_q(f->detail), path,
+                             who && *who ? who : "by something this scan cannot see (the kernel "
+                                                 "reports it claimed)", or_q(f->detail));
+        }
 }
 
 /* The steps that need nothing but the path and the error. */
@@ -247,6 +311,14 @@ void report_failure(const char *action, const char *name, const inst_failure *f)
                 break;
         case STEP_EMPTY:
                 report_empty(f);
+                break;
+        case STEP_IMAGE:
+        case STEP_IMAGE_WRITER:
+        case STEP_IMAGE_STALE:
+        case STEP_LOOP:
+        case STEP_IMAGE_MOUNT:
+        case STEP_IMAGE_BUSY:
+                report_image(action, name, f);
                 break;
         default:
                 log_error_errno(e, "%s %s failed: %m", action, name);

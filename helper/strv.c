@@ -67,3 +67,26 @@ void strv_sort_unique(char **v)
         }
         v[w] = NULL;
 }
+
+char *strv_join(char *const *v, const char *sep)
+{
+        size_t len = 1, seplen = strlen(sep), at = 0;
+        char *s;
+
+        for (char *const *p = v; p && *p; p++)
+                len += strlen(*p) + (p != v ? seplen : 0);
+        s = malloc(len);
+        if (!s)
+                return NULL;
+        for (char *const *p = v; p && *p; p++) {
+                size_t n = strlen(*p);
+                if (p != v) {
+                        memcpy(s + at, sep, seplen);
+                        at += seplen;
+                }
+                memcpy(s + at, *p, n);
+                at += n;
+        }
+        s[at] = '\0';
+        return s;
+}

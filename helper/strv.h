@@ -20,3 +20,6 @@ size_t strv_length(char *const *v);
 
 /* Sorts V and drops duplicates, in place. */
 void strv_sort_unique(char **v);
+
+/* Returns: V's strings joined by SEP ("" for none; free), or NULL. */
+char *strv_join(char *const *v, const char *sep);

@@ -37,10 +37,9 @@ int caps_drop(enum caps_set set)
                           set == CAPS_CHANGE ? CAPNG_EFFECTIVE | CAPNG_PERMITTED : CAPNG_PERMITTED,
                           CAP_CHOWN, CAP_FOWNER, CAP_DAC_OVERRIDE, -1) < 0)
                 return -EINVAL;
-        /* The writer check of an image lower takes a read lease on a file
-         * root may not own (image.h). */
-        if (set == CAPS_CHANGE &&
-            capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_LEASE, -1) < 0)
+        /* The writer check of an image (a mount's, a probe's) takes a read
+         * lease on a file root may not own (image.h): it changes nothing. */
+        if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_LEASE, -1) < 0)
                 return -EINVAL;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return negative_errno();

@@ -81,7 +81,7 @@ static int scan(const cli_args *args, const probe_target *t, probe_result *r)
         if (k < 0)
                 return log_error_errno(k, "probe: scanning mount namespaces failed: %m"),
                        EXIT_FAILED;
-        k = image_users_probe(t, args->runtime_dir, r);
+        k = image_users_probe(t, args->runtime_dir, false, r);
         if (k < 0) {
                 probe_result_done(r);
                 return log_error_errno(k, "probe: looking for the users of %s failed: %m",

@@ -133,7 +133,46 @@ int image_tag_fresh(const char *tag, uint64_t size, const struct stat *st, const
         *ret_why = same_mtime ? "its ctime (its contents, owner, mode or links changed, or "
                                 "it was replaced in place)"
                               : "its mtime (it was written)";
+        return same_mtime ? 2 : 0;
+}
+
+/* What is compared where only the ctime moved: the ends of an image hold
+ * its superblocks and tables (erofs, squashfs and ext4 alike). */
+#define SAME_BLOCKS_SPAN (1024 * 1024)
+
+static int read_span(int fd, char *buf, size_t len, off_t at)
+{
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t n = pread(fd, buf + done, len - done, at + (off_t)done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? negative_errno() : -EIO;
+                done += (size_t)n;
+        }
         return 0;
+}
+
+int image_same_blocks(int image_fd, int dev_fd, uint64_t size)
+{
+        _cleanup_free_ char *a = malloc(SAME_BLOCKS_SPAN), *b = malloc(SAME_BLOCKS_SPAN);
+        size_t span = size < SAME_BLOCKS_SPAN ? (size_t)size : SAME_BLOCKS_SPAN;
+        off_t ends[2] = { 0, (off_t)(size - span) };
+
+        if (!a || !b)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(ends); i++) {
+                int r = read_span(image_fd, a, span, ends[i]);
+                if (r >= 0)
+                        r = read_span(dev_fd, b, span, ends[i]);
+                if (r < 0)
+                        return r;
+                if (memcmp(a, b, span) != 0)
+                        return 0;
+        }
+        return 1;
 }
 
 static int mount_new_api(int loop_fd, const char *fstype, int dir_fd, char **ret_detail)
@@ -155,6 +194,7 @@ static int mount_new_api(int loop_fd, const char *fstype, int dir_fd, char **ret
                 ssize_t n = read(fs_fd, line, sizeof line - 1);
                 if (n > 2) {
                         line[n] = '\0';
+                        line[strcspn(line, "\n")] = '\0';
                         *ret_detail = strdup(line + 2);
                 }
                 return r;

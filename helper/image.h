@@ -54,9 +54,17 @@ void image_tag(const struct stat *st, char tag[64]);
 /* Is a device with TAG and SIZE bytes a fresh view of the image ST
  * describes? The size is the file's, rounded down to 512-byte sectors as
  * the loop driver rounds it. Returns: 1 fresh, 0 stale (*ret_why says
- * what changed: static), -ENODATA when TAG is not one of ours (a device
- * someone else attached: only the size can be compared, and was: 1/0). */
+ * what changed: static), 2 when only the ctime moved (a link, chmod,
+ * chown changes it too: image_same_blocks() tells), -ENODATA when TAG is
+ * not one of ours (a device someone else attached: only the size could be
+ * compared, and was not the same when *ret_why is set). */
 int image_tag_fresh(const char *tag, uint64_t size, const struct stat *st, const char **ret_why);
+
+/* Whether the first and last MiB of the image at IMAGE_FD are what the
+ * device at DEV_FD (its loop device, SIZE bytes) shows: what an overlay on
+ * the device reads, against what the file holds now.
+ * Returns: 1 the same, 0 not, -errno. */
+int image_same_blocks(int image_fd, int dev_fd, uint64_t size);
 
 /* Mounts the loop device open at LOOP_FD (FSTYPE) read-only, nodev, nosuid
  * on the dir DIR_FD. *ret_detail (malloc'd, may be NULL): the kernel's words.

@@ -17,6 +17,7 @@
 
 #include "image.h"
 #include "image_users.h"
+#include "lock.h"
 #include "kapi.h"
 #include "loopdev.h"
 #include "mntns.h"
@@ -25,44 +26,7 @@
 #include "strv.h"
 #include "util.h"
 
-typedef struct iu_dev {
-        loopdev_info info;
-        bool bound;     /* INFO was read: a file is attached */
-        bool asked;     /* one the query answers for */
-        bool explained; /* a mount of it or a stacked device was found */
-} iu_dev;
-
-typedef struct iu_scan {
-        const image_users_query *q;
-        image_users *u;
-        iu_dev *devs;
-        size_t n_devs, n_asked;
-        char *image_dir;        /* RUNTIME_DIR/images/KEY, or NULL */
-        char tail[IMAGE_KEY_MAX + 16]; /* "/images/KEY" */
-        bool overlay_found;     /* explains a claim of any of the image's devices */
-        bool want_writers;      /* the kernel did not rule writers out */
-        pid_t self;
-} iu_scan;
-
-/* The per-process part of the walk. */
-typedef struct iu_proc {
-        iu_scan *s;
-        int procfd;
-        pid_t pid;
-        char comm[64];
-} iu_proc;
-
-static _printf_(2, 3) int add_fmt(char ***v, const char *fmt, ...)
-{
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        return n < 0 ? -ENOMEM : strv_add(v, s);
-}
+#include "image_users_internal.h"
 
 void image_users_done(image_users *u)
 {
@@ -71,14 +35,6 @@ void image_users_done(image_users *u)
         strv_free(u->writers);
         strv_free(u->unnamed_claims);
         *u = (image_users){ 0 };
-}
-
-static iu_dev *find_dev(const iu_scan *s, dev_t devnum)
-{
-        for (size_t i = 0; devnum && i < s->n_devs; i++)
-                if (s->devs[i].info.devnum == devnum)
-                        return &s->devs[i];
-        return NULL;
 }
 
 /* N of loopN, as sysfs names the device (its minor is N only while the
@@ -147,7 +103,7 @@ static int find_devices(iu_scan *s)
                                        .asked = !q->devnum || v[i].devnum == q->devnum };
         free(v);
         s->n_devs = n;
-        if (q->devnum && !find_dev(s, q->devnum))
+        if (q->devnum && !iu_find_dev(s, q->devnum))
                 return lone_device(s, q->devnum);
         s->n_asked = q->devnum ? 1 : n;
         return 0;
@@ -156,7 +112,7 @@ static int find_devices(iu_scan *s)
 /* "/dev/loopN" of the device the query is about, or shows. */
 static void name_device(iu_scan *s)
 {
-        const iu_dev *d = find_dev(s, s->q->devnum ? s->q->devnum : s->q->shown_devnum);
+        const iu_dev *d = iu_find_dev(s, s->q->devnum ? s->q->devnum : s->q->shown_devnum);
 
         if (d)
                 snprintf(s->u->device, sizeof s->u->device, "/dev/loop%d", d->info.nr);
@@ -224,12 +180,12 @@ static bool keep_mount(const ns_mount *m, void *userdata)
 {
         const iu_scan *s = userdata;
 
-        return find_dev(s, m->devnum) || takes_image(s, m);
+        return iu_find_dev(s, m->devnum) || takes_image(s, m);
 }
 
 static bool wants_sb(dev_t devnum, uint64_t magic, void *userdata)
 {
-        return magic == OH_OVERLAYFS_SUPER_MAGIC || find_dev(userdata, devnum);
+        return magic == OH_OVERLAYFS_SUPER_MAGIC || iu_find_dev(userdata, devnum);
 }
 
 static mount_place place(_unused_ const char *mountpoint, _unused_ void *userdata)
@@ -239,19 +195,20 @@ static mount_place place(_unused_ const char *mountpoint, _unused_ void *userdat
 
 static int mount_found(iu_scan *s, const mnt_namespace *ns, const ns_mount *m)
 {
-        iu_dev *d = find_dev(s, m->devnum);
+        iu_dev *d = iu_find_dev(s, m->devnum);
 
         if (!d) {
                 s->overlay_found = true;
-                return add_fmt(&s->u->users, "overlay %s on %s in mnt:[%llu]",
-                               strempty(m->source) ? "?" : m->source, m->mountpoint,
-                               (unsigned long long)ns->ns_ino);
+                /* statmount() before 6.13 has no source to show */
+                return iu_add_fmt(&s->u->users, "overlay%s%s on %s in mnt:[%llu]",
+                                  strempty(m->source) ? "" : " ", strempty(m->source) ? "" : m->source,
+                                  m->mountpoint, (unsigned long long)ns->ns_ino);
         }
         d->explained = true;
         /* the caller's own copies; and a device not asked about holds nothing asked */
         if (!d->asked || m->devnum == s->q->shown_devnum)
                 return 0;
-        return add_fmt(&s->u->users, "/dev/loop%d mounted on %s in mnt:[%llu]", d->info.nr,
+        return iu_add_fmt(&s->u->users, "/dev/loop%d mounted on %s in mnt:[%llu]", d->info.nr,
                        m->mountpoint, (unsigned long long)ns->ns_ino);
 }
 
@@ -271,141 +228,6 @@ static int scan_mounts(iu_scan *s)
         return r;
 }
 
-/* fdinfo's "flags:" (octal): was fd NAME opened for writing? */
-static bool fd_writes(int procfd, const char *name)
-{
-        _cleanup_fclose_ FILE *f = NULL;
-        char path[64], line[256];
-        unsigned long flags;
-        int fd;
-
-        snprintf(path, sizeof path, "fdinfo/%s", name);
-        fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || !(f = fdopen(fd, "re"))) {
-                if (fd >= 0)
-                        close(fd);
-                return false; /* closed meanwhile */
-        }
-        while (fgets(line, sizeof line, f))
-                if (sscanf(line, "flags: %lo", &flags) == 1)
-                        return (flags & O_ACCMODE) != O_RDONLY;
-        return false;
-}
-
-static int one_fd(int fd_dir, const char *name, void *userdata)
-{
-        iu_proc *p = userdata;
-        iu_scan *s = p->s;
-        struct statx sx;
-        iu_dev *d;
-
-        /* statx() follows the magic link to what is open: the node's rdev */
-        if (statx(fd_dir, name, AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO, &sx) < 0)
-                return 0; /* closed meanwhile */
-        if (S_ISBLK(sx.stx_mode) &&
-            (d = find_dev(s, makedev(sx.stx_rdev_major, sx.stx_rdev_minor))) && d->asked) {
-                if (s->n_asked == 1)
-                        return add_fmt(&s->u->users, "%d(%s) fd %s", (int)p->pid, p->comm, name);
-                return add_fmt(&s->u->users, "%d(%s) fd %s on /dev/loop%d", (int)p->pid, p->comm,
-                               name, d->info.nr);
-        }
-        if (s->want_writers && S_ISREG(sx.stx_mode) && sx.stx_ino == s->q->image_ino &&
-            makedev(sx.stx_dev_major, sx.stx_dev_minor) == s->q->image_dev &&
-            fd_writes(p->procfd, name))
-                return add_fmt(&s->u->writers, "%d(%s) fd %s (write)", (int)p->pid, p->comm, name);
-        return 0;
-}
-
-/* A shared writable mapping writes the file behind the device's back as
- * surely as write(2) does; one per process is enough to name it. */
-static int scan_maps(iu_proc *p)
-{
-        _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        int fd = openat(p->procfd, "maps", O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return negative_errno();
-        f = fdopen(fd, "re");
-        if (!f) {
-                close(fd);
-                return -ENOMEM;
-        }
-        while (getline(&line, &size, f) > 0) {
-                const char *perms = strchr(line, ' ');
-                procfs_map m;
-
-                if (!perms || strlen(perms) < 5 || perms[2] != 'w' || perms[4] != 's' ||
-                    procfs_parse_map(line, &m) < 0)
-                        continue;
-                if (m.devnum == p->s->q->image_dev && m.ino == (unsigned long)p->s->q->image_ino)
-                        return add_fmt(&p->s->u->writers, "%d(%s) mmap (shared, writable)",
-                                       (int)p->pid, p->comm);
-        }
-        return 0;
-}
-
-static void read_comm(int procfd, char comm[64])
-{
-        _cleanup_close_ int fd = openat(procfd, "comm", O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, comm, 63);
-
-        if (n <= 0) {
-                strcpy(comm, "?");
-                return;
-        }
-        comm[n] = '\0';
-        comm[strcspn(comm, "\n")] = '\0';
-}
-
-/* What could not be read of a process counts; one that is gone does not. */
-static int unreadable(iu_scan *s, int r)
-{
-        if (r == -ENOMEM)
-                return r;
-        if (r != -ENOENT && r != -ESRCH)
-                s->u->n_unreadable++;
-        return 0;
-}
-
-static int one_pid(int proc_dir, const char *name, void *userdata)
-{
-        iu_scan *s = userdata;
-        iu_proc p = { .s = s, .procfd = -EBADF };
-        _cleanup_close_ int procfd = -EBADF, fd_dir = -EBADF;
-        char *end;
-        long pid = strtol(name, &end, 10);
-        int r;
-
-        if (*end || pid <= 0 || pid == s->self)
-                return 0;
-        procfd = openat(proc_dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (procfd < 0)
-                return 0; /* gone */
-        p.procfd = procfd;
-        p.pid = (pid_t)pid;
-        read_comm(procfd, p.comm);
-        /* through PROCFD: a PID reused mid-walk is never reached */
-        fd_dir = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = fd_dir < 0 ? negative_errno() : procfs_each_entry(fd_dir, one_fd, &p);
-        if (r < 0 && (r = unreadable(s, r)) < 0)
-                return r;
-        if (!s->want_writers)
-                return 0;
-        r = scan_maps(&p);
-        return r < 0 ? unreadable(s, r) : 0;
-}
-
-static int scan_processes(iu_scan *s)
-{
-        _cleanup_close_ int proc_dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (proc_dir < 0)
-                return negative_errno();
-        return procfs_each_entry(proc_dir, one_pid, s);
-}
-
 /* "dm-0 (NAME)" for a device-mapper device: the name dmsetup takes. */
 static int stacked(iu_scan *s, iu_dev *d, const char *by)
 {
@@ -417,7 +239,7 @@ static int stacked(iu_scan *s, iu_dev *d, const char *by)
         if (f && fgets(name, sizeof name, f))
                 name[strcspn(name, "\n")] = '\0';
         d->explained = true;
-        return add_fmt(&s->u->users, "stacked device %s%s%s%s on /dev/loop%d", by,
+        return iu_add_fmt(&s->u->users, "stacked device %s%s%s%s on /dev/loop%d", by,
                        *name ? " (" : "", name, *name ? ")" : "", d->info.nr);
 }
 
@@ -436,7 +258,7 @@ static int scan_stacked(iu_scan *s)
                         continue;
                 }
                 if (r < 0) {
-                        r = unreadable(s, r); /* -ENOMEM stops the loop */
+                        r = iu_unreadable(s, r); /* -ENOMEM stops the loop */
                         continue;
                 }
                 for (char **n = names; r >= 0 && n && *n; n++)
@@ -451,7 +273,39 @@ static int scan_stacked(iu_scan *s)
  * when it has only this device. The O_EXCL open that asks makes a mount
  * of the device made at that instant fail (EBUSY), so it is not made
  * where the answer is known. A claim nothing explains is named. */
+static int ask_claims_locked(iu_scan *s);
+
+/* Asked while a helper run sets the image up, the O_EXCL open would make
+ * its mount of the device fail: take the image's lock (never waiting) as
+ * such a run does, and leave the question unanswered while it is held. */
 static int ask_claims(iu_scan *s)
+{
+        const image_users_query *q = s->q;
+        char key[IMAGE_KEY_MAX], name[IMAGE_KEY_MAX + 16];
+        struct stat st = { 0 };
+        pid_t holder_pid = 0;
+        int fd, r;
+
+        if (q->lock_held || !q->runtime_dir || !q->have_image)
+                return ask_claims_locked(s);
+        st.st_dev = q->image_dev;
+        st.st_ino = q->image_ino;
+        image_key(&st, key);
+        snprintf(name, sizeof name, ".image-%s", key);
+        fd = lock_instance(q->runtime_dir, name, 0, &holder_pid);
+        if (fd == -EBUSY) {
+                s->u->claim_error = -EAGAIN;
+                return 0;
+        }
+        /* no runtime dir (no run ever made one), or not ours to write:
+         * then no run of ours is setting the image up */
+        r = ask_claims_locked(s);
+        if (fd >= 0)
+                lock_release(fd, q->runtime_dir, name, true);
+        return r;
+}
+
+static int ask_claims_locked(iu_scan *s)
 {
         image_users *u = s->u;
         bool asked_any = false;
@@ -476,7 +330,7 @@ static int ask_claims(iu_scan *s)
                 asked_any = true;
                 u->claimed |= r > 0;
                 if (r > 0 && !d->explained && !s->overlay_found &&
-                    add_fmt(&u->unnamed_claims, "/dev/loop%d", d->info.nr) < 0)
+                    iu_add_fmt(&u->unnamed_claims, "/dev/loop%d", d->info.nr) < 0)
                         return -ENOMEM;
         }
         u->claim_asked = asked_any && !u->claim_error;
@@ -536,7 +390,7 @@ static int scan(iu_scan *s)
         writer = kernel_writer(q);
         s->want_writers = writer != 0;
         if (r >= 0 && (s->n_asked > 0 || s->want_writers))
-                r = scan_processes(s);
+                r = iu_scan_processes(s);
         if (r >= 0)
                 r = scan_stacked(s);
         if (r >= 0)
@@ -562,13 +416,14 @@ int image_users_scan(const image_users_query *q, image_users *ret)
         return 0;
 }
 
-int image_users_probe(const probe_target *t, const char *runtime_dir, probe_result *r)
+int image_users_probe(const probe_target *t, const char *runtime_dir, bool lock_held,
+                      probe_result *r)
 {
         image_users_query q = {
                 .have_image = t->have_image_id, .image_dev = t->image_dev,
                 .image_ino = t->image_ino, .image_path = t->image_path,
                 .devnum = t->by_device ? t->devnum : 0, .shown_devnum = t->devnum,
-                .runtime_dir = runtime_dir,
+                .runtime_dir = runtime_dir, .lock_held = lock_held,
         };
         image_users u;
         int k;

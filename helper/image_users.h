@@ -33,6 +33,8 @@ typedef struct image_users_query {
         dev_t devnum;           /* one loop device to answer for alone, or 0: all of the image's */
         dev_t shown_devnum;     /* its mounts are the caller's to show (a probe's copies), or 0 */
         const char *runtime_dir; /* where RUNTIME_DIR/images/KEY is looked for, or NULL */
+        bool lock_held;         /* the caller holds the image's lock (image_layer.h): else
+                                 * the kernel is asked about claims only while nobody does */
 } image_users_query;
 
 typedef struct image_users {
@@ -65,4 +67,5 @@ void image_users_done(image_users *u);
  * users and moves them into R (loop_devices, dev_users, writers, the
  * kernel's claim, n_unreadable added); other targets are left alone.
  * Returns: 0, or -errno with R as it was. */
-int image_users_probe(const probe_target *t, const char *runtime_dir, probe_result *r);
+int image_users_probe(const probe_target *t, const char *runtime_dir, bool lock_held,
+                      probe_result *r);

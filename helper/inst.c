@@ -29,14 +29,21 @@ int inst_fail(inst_failure *f, inst_step step, int error, const char *what, cons
         return error < 0 ? error : -EIO;
 }
 
-void inst_emit(const inst_run *run, inst_event_kind kind, const char *what, const char *path)
+void inst_emit_detail(const inst_run *run, inst_event_kind kind, const char *what,
+                      const char *path, const char *detail)
 {
         const inst_event ev = {
                 .kind = kind, .instance = run->name, .cfg = run->cfg, .what = what, .path = path,
+                .detail = detail,
         };
 
         if (run->env->on_event)
                 run->env->on_event(&ev, run->env->userdata);
+}
+
+void inst_emit(const inst_run *run, inst_event_kind kind, const char *what, const char *path)
+{
+        inst_emit_detail(run, kind, what, path, NULL);
 }
 
 bool engine_step_is_usage(inst_step step, int error)
@@ -49,6 +56,7 @@ bool engine_step_is_busy(inst_step step, int error)
 {
         switch (step) {
         case STEP_LOCK:
+        case STEP_IMAGE_LOCK:
                 return error == -EBUSY;
         case STEP_LIVE_COPY:
         case STEP_OTHER_SB:

@@ -28,7 +28,10 @@ typedef enum inst_event_kind {
         IEV_WAITING,         /* waiting for holders to let go (WHAT: why) */
         IEV_IMAGE_ATTACHED,  /* image PATH attached read-only as WHAT (/dev/loopN) */
         IEV_IMAGE_SHARED,    /* after the unmount, WHAT (image PATH's) is still used by others */
-        IEV_IMAGE_RELEASED,  /* ...and WHAT is gone: its last user left */
+        IEV_IMAGE_RELEASED,  /* ...and WHAT is gone: its last user left (WHAT NULL: none
+                              * was left to see) */
+        IEV_IMAGE_LEFT_OPEN, /* ...and WHAT is only open (DETAIL: by whom): autoclear
+                              * detaches it at the last close */
 } inst_event_kind;
 
 typedef struct inst_event {
@@ -37,6 +40,7 @@ typedef struct inst_event {
         const overlay_config *cfg; /* NULL before the config is loaded */
         const char *what;
         const char *path;
+        const char *detail;
 } inst_event;
 
 /* Where a run stopped. The commands layer words the message and picks the
@@ -75,6 +79,7 @@ typedef enum inst_step {
         STEP_LOOP,           /* a loop device call for PATH failed (WHAT: doing what) */
         STEP_IMAGE_MOUNT,    /* mounting image PATH's device failed; DETAIL: the kernel's words */
         STEP_IMAGE_BUSY,     /* after the unmount, image PATH's device DETAIL is held: HOLDERS */
+        STEP_IMAGE_LOCK,     /* image PATH's lock: PID holds it (-EBUSY after WAITED s) */
 } inst_step;
 
 typedef struct inst_failure {
@@ -147,6 +152,8 @@ typedef struct inst_run {
 
 /* Tells the commands layer what happened. */
 void inst_emit(const inst_run *run, inst_event_kind kind, const char *what, const char *path);
+void inst_emit_detail(const inst_run *run, inst_event_kind kind, const char *what,
+                      const char *path, const char *detail);
 
 /* Fills F and returns ERROR (negative), so a kind can `return fail(...)`. */
 int inst_fail(inst_failure *f, inst_step step, int error, const char *what, const char *path,

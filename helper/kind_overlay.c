@@ -11,57 +11,92 @@
 #include "strv.h"
 #include "util.h"
 
-static int status_one(const char *lower, inst_image *img)
+/* The Lower= that is image ST now, or NULL. */
+static const char *lower_of(const overlay_config *cfg, dev_t dev, ino_t ino)
+{
+        for (size_t i = 0; i < cfg->n_lowers; i++) {
+                struct stat st;
+                if (stat(cfg->lowers[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev &&
+                    st.st_ino == ino)
+                        return cfg->lowers[i];
+        }
+        return NULL;
+}
+
+/* IMG for image (DEV, INO): its device (ours, or the one a mount shares),
+ * and whether that still shows the file as it is (when it can be opened). */
+static int status_one(const overlay_config *cfg, const char *label, dev_t dev, ino_t ino,
+                      inst_image *img)
 {
         _cleanup_free_ loopdev_info *devs = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const loopdev_info *dev;
-        const char *why;
+        const char *lower = lower_of(cfg, dev, ino), *why;
+        const loopdev_info *d;
         struct stat st;
         size_t n = 0;
 
-        img->path = strdup(lower);
+        img->path = strdup(lower ? lower : label);
         if (!img->path)
                 return -ENOMEM;
-        fd = image_open(lower, &st);
-        if (fd < 0) {
-                img->error = fd;
-                return 0;
-        }
-        img->error = loopdev_find_backing(st.st_dev, st.st_ino, &devs, &n);
+        img->error = loopdev_find_backing(dev, ino, &devs, &n);
         if (img->error < 0)
                 return 0;
-        dev = img_device_to_share(devs, n);
-        if (!dev && n > 0)
-                dev = &devs[0];
-        if (!dev)
+        d = img_device_to_share(devs, n);
+        if (!d && n > 0)
+                d = &devs[0];
+        if (!d)
                 return 0;
-        if (asprintf(&img->device, "/dev/loop%d", dev->nr) < 0) {
+        if (asprintf(&img->device, "/dev/loop%d", d->nr) < 0) {
                 img->device = NULL;
                 return -ENOMEM;
         }
-        img->diskseq = dev->diskseq;
-        img->read_only = dev->flags & LO_FLAGS_READ_ONLY;
-        img->stale = image_tag_fresh(dev->tag, dev->size, &st, &why) == 0;
+        img->diskseq = d->diskseq;
+        img->read_only = d->flags & LO_FLAGS_READ_ONLY;
+        /* renamed over or gone: the device shows an image no Lower= names */
+        img->stale = !lower || stat(lower, &st) < 0 ||
+                     image_tag_fresh(d->tag, d->size, &st, &why) == 0;
         return 0;
 }
 
-static int img_status(inst_status *s)
+static inst_image *add_image(inst_status *s)
+{
+        inst_image *v = reallocarray(s->images, s->n_images + 1, sizeof(inst_image));
+
+        if (!v)
+                return NULL;
+        s->images = v;
+        v[s->n_images] = (inst_image){ 0 };
+        return &v[s->n_images++];
+}
+
+/* A mounted instance's images are the ones its overlay took (the kernel's
+ * record, its options); an unmounted one's, those Lower= names. */
+static int img_status(const engine_env *env, inst_status *s)
 {
         const overlay_config *cfg = s->cfg;
-        int r = 0;
+        char **keys = NULL;
+        int r = s->mount && s->ours ? img_keys_of_mount(env, s->mount, &keys) : 0;
 
-        for (size_t i = 0; r >= 0 && i < cfg->n_lowers; i++) {
+        for (char **k = keys; r >= 0 && k && *k; k++) {
+                img_layer l;
+                inst_image *img;
+                char label[IMAGE_KEY_MAX + 16];
+                if (img_layer_from_key(env, *k, &l) < 0) {
+                        img_layer_done(&l);
+                        continue;
+                }
+                snprintf(label, sizeof label, "image %s", *k);
+                img = add_image(s);
+                r = img ? status_one(cfg, label, l.st.st_dev, l.st.st_ino, img) : -ENOMEM;
+                img_layer_done(&l);
+        }
+        strv_free(keys);
+        for (size_t i = 0; r >= 0 && !(s->mount && s->ours) && i < cfg->n_lowers; i++) {
                 struct stat st;
-                inst_image *v;
+                inst_image *img;
                 if (stat(cfg->lowers[i], &st) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                v = reallocarray(s->images, s->n_images + 1, sizeof(inst_image));
-                if (!v)
-                        return -ENOMEM;
-                s->images = v;
-                v[s->n_images] = (inst_image){ 0 };
-                r = status_one(cfg->lowers[i], &v[s->n_images++]);
+                img = add_image(s);
+                r = img ? status_one(cfg, cfg->lowers[i], st.st_dev, st.st_ino, img) : -ENOMEM;
         }
         return r;
 }
@@ -78,10 +113,6 @@ static int ovl_status_target(const engine_env *env, inst_status *s, probe_target
 
         if (r < 0)
                 return inst_fail(&s->failure, STEP_SCAN, r, NULL, cfg->merged, NULL);
-        if (r >= 0)
-                r = img_status(s);
-        if (r < 0)
-                return inst_fail(&s->failure, STEP_SCAN, r, NULL, cfg->merged, NULL);
         spec = ovl_spec(cfg);
         r = mount_at(cfg->merged, &s->mount);
 
@@ -93,6 +124,9 @@ static int ovl_status_target(const engine_env *env, inst_status *s, probe_target
                 s->ours = overlay_is_instance(s->mount, &spec);
                 s->same_layers = overlay_same_layers(s->mount, &spec);
         }
+        r = img_status(env, s);
+        if (r < 0)
+                return inst_fail(&s->failure, STEP_SCAN, r, NULL, cfg->merged, NULL);
         (void)state_mount_read(env->runtime_dir, cfg->instance, &recorded);
         r = ovl_probe_target(cfg, s->ours ? s->mount->devnum : 0, recorded, ret);
         return r < 0 ? inst_fail(&s->failure, STEP_SCAN, r, NULL, cfg->merged, NULL) : 0;

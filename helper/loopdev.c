@@ -177,7 +177,10 @@ static int read_bound(int nr, loopdev_info *ret)
         if (fd < 0)
                 return fd;
         r = loopdev_info_fd(fd, ret);
-        if (r == -ENXIO)
+        /* a device whose backing file the kernel cannot stat any more (a
+         * dead NFS or FUSE mount: ESTALE, ENOTCONN) is no image of ours,
+         * and must not hide every other device */
+        if (r == -ENXIO || (r < 0 && r != -ENOMEM && r != -EACCES && r != -EPERM))
                 return 0;
         if (r < 0)
                 return r;
@@ -310,6 +313,16 @@ typedef struct attach_ctx {
         bool configure_broken; /* LOOP_CONFIGURE missing, or not doing what it says */
 } attach_ctx;
 
+/* The loop driver scans partitions of every device it binds when loaded
+ * with max_part > 0, whatever the flags asked for. */
+static bool partscan_forced(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/sys/module/loop/parameters/max_part", "re");
+        int max_part = 0;
+
+        return f && fscanf(f, "%d", &max_part) == 1 && max_part > 0;
+}
+
 /* Whether the device bound at FD is the one asked for, read into *RET.
  * Returns: 0 yes, 1 no (or not bound at all), -errno. */
 static int check_bound(const attach_ctx *c, int fd, loopdev_info *ret)
@@ -321,7 +334,8 @@ static int check_bound(const attach_ctx *c, int fd, loopdev_info *ret)
         /* the kernel sizes a loop device in whole 512-byte sectors */
         if (ret->size != ((uint64_t)c->image.st_size & ~UINT64_C(511)))
                 return 1;
-        if ((ret->flags & WANT_FLAGS) != WANT_FLAGS || (ret->flags & LO_FLAGS_PARTSCAN))
+        if ((ret->flags & WANT_FLAGS) != WANT_FLAGS ||
+            ((ret->flags & LO_FLAGS_PARTSCAN) && !partscan_forced()))
                 return 1;
         return ret->offset == 0 && ret->sizelimit == 0 && ret->backing_dev == c->image.st_dev &&
                                ret->backing_ino == c->image.st_ino
@@ -362,7 +376,8 @@ static int bind_set_fd(const attach_ctx *c, int fd, loopdev_info *ret)
         for (unsigned attempt = 1;; attempt++) {
                 if (ioctl(fd, LOOP_SET_STATUS64, &info) >= 0)
                         break;
-                /* EAGAIN: a peer without our lock has it open (5.0+) */
+                /* EAGAIN: the device's page cache was still being
+                 * dropped after the change (loop_set_status) */
                 if (errno != EAGAIN || attempt >= ATTACH_ATTEMPTS) {
                         r = negative_errno();
                         (void) loopdev_detach(fd);

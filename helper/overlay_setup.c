@@ -112,7 +112,19 @@ static int check_merged(const overlay_config *cfg, mount_entry **ret_mount, inst
                 *ret_mount = TAKE_PTR(m);
                 return 0;
         }
-        return ovl_fail_foreign(f, cfg, m);
+        r = ovl_fail_foreign(f, cfg, m);
+        /* ours on Upper, with other lowers: an image renamed over since, or
+         * Lower= edited; never stacked on itself */
+        if (overlay_is_instance(m, &spec)) {
+                char *what = NULL;
+                if (asprintf(&what, "%s, this instance's own overlay with other lower layers "
+                             "(Lower= edited, or an image replaced, since it was mounted): "
+                             "umount it first", f->detail ? f->detail : "an overlay") >= 0) {
+                        free(f->detail);
+                        f->detail = what;
+                }
+        }
+        return r;
 }
 
 /* Fills F with the copies in LIVE as holders of a refusal at STEP. */
@@ -289,7 +301,7 @@ static int mount_fresh(const inst_run *run, inst_failure *f)
         r = make_dirs(run, &d, f);
         /* the images' locks before the check lock, in every run */
         if (r >= 0)
-                r = img_open(run, true, &images, f);
+                r = img_open(run, &images, f);
         if (r >= 0)
                 r = img_prepare(run, &images, f);
         /* after make_dirs: the kernel's check needs Upper and Work to exist;

@@ -12,6 +12,7 @@
 #include "safedir.h"
 #include "saferm.h"
 #include "state.h"
+#include "strv.h"
 #include "util.h"
 #include "watch.h"
 
@@ -265,19 +266,35 @@ static int clean_work(const inst_run *run, inst_failure *f)
         return 0;
 }
 
+/* The images the overlay on Merged took, by its own options: what it
+ * used, whatever Lower= names by now. */
+static int mounted_image_keys(const inst_run *run, char ***ret)
+{
+        _cleanup_mount_entry_ mount_entry *m = NULL;
+        overlay_spec spec = ovl_spec(run->cfg);
+
+        *ret = NULL;
+        if (mount_at(run->cfg->merged, &m) < 0 || !overlay_is_instance(m, &spec))
+                return 0;
+        return img_keys_of_mount(run->env, m, ret);
+}
+
 /* Each image's device goes with its last overlay: while something else
- * holds one, wait within --wait, then fail naming it. */
-static int settle_images(const inst_run *run, inst_failure *f)
+ * claims one, wait within --wait, then fail naming it. */
+static int settle_images(const inst_run *run, char *const *keys, bool unmounted,
+                         inst_failure *f)
 {
         for (;;) {
                 img_hold hold;
-                int r = img_settle(run, &hold, f);
+                int r = img_settle(run, keys, unmounted, &hold, f);
                 if (r <= 0)
                         return r;
+                /* a device waited for: its going is news */
+                unmounted = true;
                 r = wait_or_busy(run, &hold.held, STEP_IMAGE_BUSY, f);
                 if (r < 0 && f->step == STEP_IMAGE_BUSY) {
                         free(f->path);
-                        f->path = strdup(hold.image);
+                        f->path = strdup(hold.label);
                         free(f->detail);
                         f->detail = strdup(hold.device);
                 }
@@ -288,8 +305,11 @@ static int settle_images(const inst_run *run, inst_failure *f)
 
 int ovl_umount(inst_run *run, inst_failure *f)
 {
+        char **keys = NULL;
         int n, r = img_resolve_lowers(run->env, run->cfg);
 
+        if (r >= 0)
+                r = mounted_image_keys(run, &keys);
         if (r < 0)
                 return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
         r = unmount_all(run, &n, f);
@@ -297,7 +317,8 @@ int ovl_umount(inst_run *run, inst_failure *f)
                 r = clean_work(run, f);
         /* its images' devices go with their last overlay */
         if (r >= 0)
-                r = settle_images(run, f);
+                r = settle_images(run, keys, n > 0, f);
+        strv_free(keys);
         if (r < 0)
                 return r;
         state_mount_remove(run->env->runtime_dir, run->name);
@@ -348,13 +369,14 @@ static int refuse_submounts(const overlay_config *cfg, inst_failure *f)
 int ovl_purge(inst_run *run, inst_failure *f)
 {
         const overlay_config *cfg = run->cfg;
+        char **keys = NULL;
         int n, r = img_resolve_lowers(run->env, run->cfg);
 
+        if (r >= 0)
+                r = mounted_image_keys(run, &keys);
         if (r < 0)
                 return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
         r = unmount_all(run, &n, f);
-        if (r >= 0)
-                r = settle_images(run, f);
         if (r >= 0)
                 r = refuse_submounts(cfg, f);
         if (r >= 0)
@@ -363,6 +385,10 @@ int ovl_purge(inst_run *run, inst_failure *f)
                 r = empty_dir("Work", cfg->work, f);
         if (r >= 0)
                 r = empty_dir("Merged", cfg->merged, f);
+        /* after the emptying: what holds a device holds no overlay of ours */
+        if (r >= 0)
+                r = settle_images(run, keys, n > 0, f);
+        strv_free(keys);
         if (r < 0)
                 return r;
         state_mount_remove(run->env->runtime_dir, run->name);

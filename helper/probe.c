@@ -464,6 +464,19 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
         return n;
 }
 
+bool pm_other_upper(const ns_mount *m, const probe_target *t)
+{
+        _cleanup_free_ char *upper = NULL;
+        struct stat st;
+
+        if (!t->have_layer_ids || !streq(m->fstype, "overlay"))
+                return false;
+        upper = layer_path(m->fs_options, "upperdir");
+        if (!upper || (t->upper && streq(upper, t->upper)) || stat(upper, &st) < 0)
+                return false;
+        return st.st_dev != t->upper_dev || st.st_ino != t->upper_ino;
+}
+
 static bool beneath_any(const pm_tindex *ti, const char *mountpoint)
 {
         if (mountpoint[0] != '/')

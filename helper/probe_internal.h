@@ -90,6 +90,13 @@ size_t pm_copy_ranges(const pm_tindex *ti, const ns_mount *m, const pm_index *re
  * own scan would keep (a copy of it, or a mount beneath its path). */
 bool pm_keep_any(const ns_mount *m, void *userdata);
 
+/* True when M, found by T's superblock device, is an overlay whose upper
+ * dir is (by stat) another dir than T's Upper: a new overlay that got the
+ * anonymous device number T's superblock had (numbers are reused at once),
+ * no copy of T. Unknown (no layer ids, a path that does not resolve here):
+ * false. */
+bool pm_other_upper(const ns_mount *m, const probe_target *t);
+
 /* What pm_keep_any() may keep, from a mount's numbers and its mount point
  * (see mount_prefilter), USERDATA the same pm_tindex. */
 extern const mount_prefilter pm_prefilter;

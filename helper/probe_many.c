@@ -69,8 +69,13 @@ static int find_copies(pm_many *m, const pm_tindex *ti, size_t ns)
                 size_t lo[3], hi[3], nr = pm_copy_ranges(ti, &mn->mounts[j], ix, lo, hi);
 
                 for (size_t r = 0; k >= 0 && r < nr; r++)
-                        for (size_t e = lo[r]; k >= 0 && e < hi[r]; e++)
-                                k = pm_index_add(&x->pairs, ix[r]->v[e].val, NULL, j);
+                        for (size_t e = lo[r]; k >= 0 && e < hi[r]; e++) {
+                                size_t target = ix[r]->v[e].val;
+                                if (ix[r] == &ti->dev &&
+                                    pm_other_upper(&mn->mounts[j], &m->t[target]))
+                                        continue;
+                                k = pm_index_add(&x->pairs, target, NULL, j);
+                        }
         }
         /* By target, then mount (table order); a target matched by device
          * and by a layer was named twice. */

@@ -253,7 +253,8 @@ static char *verdict_image(const probe_target *t, const probe_result *r)
         else if (r->dev_claim_error)
                 k = asprintf(&s, "cannot tell whether it is free: nothing found holds %s, but the "
                              "kernel could not be asked whether it is claimed (%s)", dev,
-                             strerror(-r->dev_claim_error));
+                             r->dev_claim_error == -EAGAIN ? "a helper run has the image locked"
+                                                           : strerror(-r->dev_claim_error));
         return k < 0 ? NULL : s;
 }
 

@@ -62,6 +62,11 @@ void report_event(const inst_event *ev, void *userdata)
                 else
                         log_info("image %s is released: no loop device backs it", ev->path);
                 break;
+        case IEV_IMAGE_LEFT_OPEN:
+                log_notice_id(MSGID_INFO, "%s (image %s) is used by no overlay or mount, but "
+                              "open by %s; the kernel detaches it (autoclear) when that closes",
+                              ev->what, ev->path, ev->detail ? ev->detail : "?");
+                break;
         }
 }
 
@@ -182,8 +187,17 @@ static void report_image(const char *action, const char *name, const inst_failur
                              "the last), then mount again", action, name, path, or_q(f->detail));
                 break;
         case STEP_LOOP:
-                log_error_errno(e, "%s loop device for image %s failed: %m",
-                                f->what ? f->what : "attaching a", path);
+                log_error_errno(e, "%s image %s failed: %m",
+                                f->what ? f->what : "attaching a loop device to", path);
+                break;
+        case STEP_IMAGE_LOCK:
+                if (e != -EBUSY)
+                        log_error_errno(e, "taking the lock of image %s failed: %m", path);
+                else
+                        log_error_id(MSGID_BUSY, "refusing to %s %s: image %s is being set up or "
+                                     "released by another overlay-helper run (PID %d, for "
+                                     "another instance using it); gave up after %gs", action,
+                                     name, path, (int)f->pid, f->waited);
                 break;
         case STEP_IMAGE_MOUNT:
                 log_error_errno(e, "mounting image %s read-only failed: %m%s%s%s", path,
@@ -318,6 +332,7 @@ void report_failure(const char *action, const char *name, const inst_failure *f)
         case STEP_LOOP:
         case STEP_IMAGE_MOUNT:
         case STEP_IMAGE_BUSY:
+        case STEP_IMAGE_LOCK:
                 report_image(action, name, f);
                 break;
         default:

@@ -19,10 +19,10 @@ import sys
 LAYERS = {
     "support": ["util", "env", "fallback", "strv", "text", "json", "dlib", "log", "kapi"],
     "primitives": ["safedir", "saferm", "overlay", "lock", "ns", "caps", "mounttab", "mountsrc", "image", "loopdev"],
-    "scanning": ["mntns", "mntns_proc", "mntns_pids", "mntns_table", "procfs", "holders", "holders_any", "loops", "swaps", "probe", "probe_class", "probe_many", "probe_pass", "watch", "image_users"],
+    "scanning": ["mntns", "mntns_proc", "mntns_pids", "mntns_table", "procfs", "holders", "holders_any", "loops", "swaps", "probe", "probe_class", "probe_many", "probe_pass", "watch", "image_users", "image_users_procs"],
     "engine": ["config", "config_file", "config_util", "config_values",
                "inst", "engine", "engine_status", "kind", "kind_overlay", "overlay_target",
-               "overlay_setup", "overlay_teardown", "state", "image_layer"],
+               "overlay_setup", "overlay_teardown", "state", "image_layer", "image_setup", "image_teardown"],
     "commands": ["main", "cli", "report", "verbs", "cmd_lifecycle", "cmd_status", "cmd_probe",
                  "probe_output"],
 }

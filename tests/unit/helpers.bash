@@ -53,10 +53,14 @@ teardown() {
     while read -r pid; do
         [ -n "$pid" ] && wait "$pid" 2>/dev/null
     done < "$T/pids"
-    # loop devices are the host's: detach every one the test attached
-    local dev
+    # loop devices are the host's: detach every one the test attached, if
+    # it still is that one (an autoclear device's number may be another
+    # job's by now): its backing file is beneath $T
+    local dev backing
     while read -r dev; do
-        [ -n "$dev" ] && losetup -d "$dev" 2>/dev/null
+        [ -n "$dev" ] || continue
+        backing=$(cat "/sys/block/${dev#/dev/}/loop/backing_file" 2>/dev/null) || continue
+        case "$backing" in "$T"/*) losetup -d "$dev" 2>/dev/null ;; esac
     done < <(cat "$T/loops" 2>/dev/null)
     umount -R "$T" 2>/dev/null || umount -R -l "$T" 2>/dev/null
     rmdir "$T" 2>/dev/null || true

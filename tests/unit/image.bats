@@ -65,6 +65,14 @@ teardown() {
     helpers_teardown
 }
 
+# kill_at SYSCALL WHEN VERB: runs the helper's VERB on web under strace,
+# killed at the WHEN-th SYSCALL.
+kill_at() {
+    strace -f -qq -o /dev/null -e trace="$1" -e inject="$1:signal=KILL:when=$2" \
+        "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
+        --runtime-dir "$T/run" "$3" web >/dev/null 2>&1 || true
+}
+
 @test "an erofs image lower: attached read-only and autoclear, no image mount left, released by the unmount" {
     make_image erofs
     image_instance web "$T/base.erofs"
@@ -268,7 +276,7 @@ teardown() {
     run oh mount b
     assert_failure 3
     assert_output --partial "stale view"
-    assert_output --partial "overlay-helper:a"
+    assert_output --partial "on $T/state/a/merged in mnt:["
     assert_output --partial "unmount every instance using it"
     refute_mounted "$T/state/b/merged"
     run oh status a
@@ -302,6 +310,126 @@ teardown() {
     assert_success
     assert_output --partial "released"
     wait_no_device "$T/base.erofs"
+}
+
+@test "instances sharing an image unmounted all at once all exit 0, and the device goes" {
+    make_image erofs
+    printf '[Overlay]\nLower=%s\n' "$T/base.erofs" | write_conf "game@"
+    for round in 1 2 3 4 5; do
+        for i in 1 2 3 4; do oh -q mount "game@$i"; done
+        local pids=()
+        for i in 1 2 3 4; do
+            oh umount "game@$i" > "$T/out.$i" 2>&1 &
+            pids+=("$!")
+        done
+        for i in 1 2 3 4; do
+            wait "${pids[$((i - 1))]}" || { echo "round $round, game@$i:"; cat "$T/out.$i"; false; }
+        done
+        wait_no_device "$T/base.erofs"
+        refute_image_mounts
+    done
+}
+
+@test "a process that only has the device open does not fail the unmount: autoclear takes it at its close" {
+    make_image erofs
+    image_instance web "$T/base.erofs"
+    oh mount web
+    dev=$(devices_of "$T/base.erofs")
+    sleep 1000 7< "$dev" &
+    opener=$!
+    track_pid "$opener"
+    run oh umount web
+    assert_success
+    assert_output --partial "$dev (image $T/base.erofs) is used by no overlay or mount, but open by $opener(sleep) fd 7"
+    [ "$(n_devices_of "$T/base.erofs")" -eq 1 ]
+    kill_wait "$opener"
+    wait_no_device "$T/base.erofs"
+}
+
+@test "purge with the device still open empties the dirs, and says who has it open" {
+    make_image erofs
+    image_instance web "$T/base.erofs"
+    oh mount web
+    echo x > "$T/state/web/merged/x"
+    dev=$(devices_of "$T/base.erofs")
+    sleep 1000 7< "$dev" &
+    opener=$!
+    track_pid "$opener"
+    run oh purge web
+    assert_success
+    assert_output --partial "open by $opener(sleep)"
+    [ ! -e "$T/state/web/upper/x" ]
+    kill_wait "$opener"
+    wait_no_device "$T/base.erofs"
+}
+
+@test "a hard link made or a chmod done while attached is no stale view; a rewrite is" {
+    make_image erofs
+    image_instance a "$T/base.erofs"
+    image_instance b "$T/base.erofs"
+    image_instance c "$T/base.erofs"
+    oh mount a
+    ln "$T/base.erofs" "$T/link.erofs"
+    chmod 0600 "$T/base.erofs"
+    run oh mount b
+    assert_success
+    # the same contents written again: the mtime moves, and that is refused
+    cp "$T/base.erofs" "$T/same.erofs"
+    cat "$T/same.erofs" > "$T/base.erofs"
+    run oh mount c
+    assert_failure 3
+    assert_output --partial "its mtime (it was written)"
+    oh umount a
+    oh umount b
+    wait_no_device "$T/base.erofs"
+}
+
+@test "an image renamed over while mounted: status still shows the device in use, umount releases it" {
+    make_image erofs
+    image_instance web "$T/base.erofs"
+    oh mount web
+    dev=$(devices_of "$T/base.erofs")
+    echo v2 > "$T/src/etc/version"
+    mkfs.erofs --quiet "$T/new.erofs" "$T/src"
+    mv "$T/new.erofs" "$T/base.erofs"
+    run oh status web
+    assert_output --partial "on $dev (read-only"
+    assert_output --partial "STALE"
+    # a mount now names what is there: its own overlay with the old image
+    run oh mount web
+    assert_failure 1
+    assert_output --partial "this instance's own overlay with other lower layers"
+    run oh umount web
+    assert_success
+    [ -z "$(losetup -n -O NAME,BACK-FILE | grep "^$dev " | grep "$T/" || true)" ]
+    run oh mount web
+    assert_success
+    [ "$(cat "$T/state/web/merged/etc/version")" = v2 ]
+    oh umount web
+    wait_no_device "$T/base.erofs"
+}
+
+@test "an image mount a killed run left is taken off even after the image was renamed over" {
+    make_image erofs
+    image_instance web "$T/base.erofs"
+    kill_at umount2 1 mount
+    grep -q " $T/run/images/" /proc/self/mountinfo
+    mkfs.erofs --quiet "$T/new.erofs" "$T/src"
+    mv "$T/new.erofs" "$T/base.erofs"
+    run oh umount web
+    assert_success
+    refute_image_mounts
+    [ -z "$(losetup -n -O BACK-FILE | grep "$T/base.erofs" || true)" ]
+}
+
+@test "one image named twice (a hard link) is a config error" {
+    make_image erofs
+    ln "$T/base.erofs" "$T/link.erofs"
+    printf '[Overlay]\nLower=%s\nLower=%s\n' "$T/base.erofs" "$T/link.erofs" | write_conf twice
+    run oh mount twice
+    assert_failure 2
+    assert_output --partial "are the same image file"
+    [ "$(n_devices_of "$T/base.erofs")" -eq 0 ]
 }
 
 @test "status and --json show an image layer, its device and its disk sequence number" {
@@ -365,14 +493,6 @@ configure_index() {
     [ "$(cat "$T/state/web/merged/hello.txt")" = "from image" ]
     oh umount web
     wait_no_device "$T/base.erofs"
-}
-
-# kill_at SYSCALL WHEN VERB: runs the helper's VERB on web under strace,
-# killed at the WHEN-th SYSCALL.
-kill_at() {
-    strace -f -qq -o /dev/null -e trace="$1" -e inject="$1:signal=KILL:when=$2" \
-        "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \
-        --runtime-dir "$T/run" "$3" web >/dev/null 2>&1 || true
 }
 
 # Recovers from whatever a killed run left: mount and umount succeed, and

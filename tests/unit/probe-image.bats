@@ -9,6 +9,12 @@
 # shellcheck disable=SC2030,SC2031 # each test is a subshell of its own: $pid is per test
 load helpers
 
+# "overlay SOURCE", as a device user is named: statmount() from 6.8 to 6.12
+# gives no source, and the scan reads tables with it there.
+ovl_named() {
+    if kernel_at_least 6 8 && ! kernel_at_least 6 13; then echo overlay; else echo "overlay $1"; fi
+}
+
 # the shared teardown, kept under another name: ours detaches after it
 eval "helpers_$(declare -f teardown)"
 
@@ -143,7 +149,7 @@ image_key() {
     for target in "$IMG" "$dev"; do
         run oh probe "$target"
         assert_failure 3
-        assert_output --partial "held by 1 process (not mounted in PID 1's namespace: a ghost)"
+        assert_output --partial "held by 1 process (mounted only in other namespaces)"
         assert_output --partial "mounted on $T/m"
         assert_output --regexp "$pid +sleep"
         run oh probe "$target" --json
@@ -191,11 +197,11 @@ overlay_on_image() {
     ns=$(readlink /proc/self/ns/mnt | tr -dc 0-9)
     run oh probe "$IMG"
     assert_failure 3
-    assert_output --partial "busy: $dev is kept attached by overlay overlay on $M in mnt:[$ns]"
+    assert_output --partial "busy: $dev is kept attached by $(ovl_named overlay) on $M in mnt:[$ns]"
     assert_output --partial "keeps $dev attached: it took the image's mount as a lower"
     run oh probe "$dev" --json
     assert_failure 3
-    [ "$(json 'd["device_users"], d["device_claimed"], d["copies"], d["free"]')" = "['overlay overlay on $M in mnt:[$ns]'] True [] False" ]
+    [ "$(json 'd["device_users"], d["device_claimed"], d["copies"], d["free"]')" = "['$(ovl_named overlay) on $M in mnt:[$ns]'] True [] False" ]
     umount "$M"
     probe_until_free "$dev"
 }
@@ -212,7 +218,7 @@ overlay_on_image() {
     ns=$(readlink "/proc/$pid/ns/mnt" | tr -dc 0-9)
     run oh probe "$IMG" --json
     assert_failure 3
-    [ "$(json 'd["device_users"]')" = "['overlay overlay on $T/merged in mnt:[$ns]']" ]
+    [ "$(json 'd["device_users"]')" = "['$(ovl_named overlay) on $T/merged in mnt:[$ns]']" ]
 }
 
 @test "claimed with no holder to be found: the kernel's word is reported" {

@@ -116,3 +116,20 @@ os.execv(sys.argv[1], sys.argv[1:])' "$OVERLAY_HELPER_BIN" --config-dir "$T/etc"
     assert_failure 3
     assert_output --partial "pinned by bind:$T/pins/ns"
 }
+
+@test "umount of one instance while another mounts at once: a new overlay that gets the old device number is no ghost" {
+    simple_instance a
+    simple_instance b
+    # overlayfs superblocks take anonymous device numbers, and one freed is
+    # handed out again at once: a's new overlay often gets b's old number
+    for round in $(seq 20); do
+        oh -q mount b
+        oh umount b > "$T/ub" 2>&1 &
+        ub=$!
+        oh -q mount a &
+        ma=$!
+        wait "$ma"
+        wait "$ub" || { echo "round $round:"; cat "$T/ub"; false; }
+        oh -q umount a
+    done
+}

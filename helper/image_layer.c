@@ -272,6 +272,17 @@ char *img_overlay_users(const image_users *u, size_t *ret_n)
         return s;
 }
 
+const char *img_lower_of(const overlay_config *cfg, dev_t dev, ino_t ino)
+{
+        for (size_t i = 0; i < cfg->n_lowers; i++) {
+                struct stat st;
+                if (stat(cfg->lowers[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev &&
+                    st.st_ino == ino)
+                        return cfg->lowers[i];
+        }
+        return NULL;
+}
+
 const loopdev_info *img_device_to_share(const loopdev_info *devs, size_t n)
 {
         for (size_t i = 0; i < n; i++)

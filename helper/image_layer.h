@@ -101,6 +101,10 @@ int img_settle(const inst_run *run, char *const *mounted_keys, bool unmounted, i
  * (those whose image no run has locked). Returns: 0, or -errno with F. */
 int img_tidy(const inst_run *run, inst_failure *f);
 
+/* The Lower= of CFG that is the image (DEV, INO) now, or NULL (renamed
+ * over, removed, or no Lower= of this config). */
+const char *img_lower_of(const overlay_config *cfg, dev_t dev, ino_t ino);
+
 /* Of the devices backing an image, the one a mount shares: read-only, at
  * offset 0, the whole file. Returns: it, or NULL. */
 const loopdev_info *img_device_to_share(const loopdev_info *devs, size_t n);

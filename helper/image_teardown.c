@@ -211,25 +211,10 @@ static int settle_keys(const inst_run *run, char *const *mounted_keys, char ***r
         return 0;
 }
 
-/* The Lower= that is image KEY now, or NULL. */
-static const char *lower_of_key(const overlay_config *cfg, const char *key)
-{
-        for (size_t i = 0; i < cfg->n_lowers; i++) {
-                char k[IMAGE_KEY_MAX];
-                struct stat st;
-                if (stat(cfg->lowers[i], &st) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                image_key(&st, k);
-                if (streq(k, key))
-                        return cfg->lowers[i];
-        }
-        return NULL;
-}
-
 static int settle_key(const inst_run *run, const char *key, bool unmounted, img_hold *hold,
                       inst_failure *f)
 {
-        const char *lower = lower_of_key(run->cfg, key);
+        const char *lower;
         img_layer l;
         int r = img_layer_from_key(run->env, key, &l);
 
@@ -237,6 +222,7 @@ static int settle_key(const inst_run *run, const char *key, bool unmounted, img_
                 img_layer_done(&l);
                 return r == -EINVAL ? 0 : inst_fail(f, STEP_SCAN, r, NULL, key, NULL);
         }
+        lower = img_lower_of(run->cfg, l.st.st_dev, l.st.st_ino);
         if (lower) {
                 l.image = lower;
                 snprintf(l.label, sizeof l.label, "%s", lower);

@@ -11,25 +11,13 @@
 #include "strv.h"
 #include "util.h"
 
-/* The Lower= that is image ST now, or NULL. */
-static const char *lower_of(const overlay_config *cfg, dev_t dev, ino_t ino)
-{
-        for (size_t i = 0; i < cfg->n_lowers; i++) {
-                struct stat st;
-                if (stat(cfg->lowers[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev &&
-                    st.st_ino == ino)
-                        return cfg->lowers[i];
-        }
-        return NULL;
-}
-
 /* IMG for image (DEV, INO): its device (ours, or the one a mount shares),
  * and whether that still shows the file as it is (when it can be opened). */
 static int status_one(const overlay_config *cfg, const char *label, dev_t dev, ino_t ino,
                       inst_image *img)
 {
         _cleanup_free_ loopdev_info *devs = NULL;
-        const char *lower = lower_of(cfg, dev, ino), *why;
+        const char *lower = img_lower_of(cfg, dev, ino), *why;
         const loopdev_info *d;
         struct stat st;
         size_t n = 0;

@@ -279,6 +279,17 @@ static int mounted_image_keys(const inst_run *run, char ***ret)
         return img_keys_of_mount(run->env, m, ret);
 }
 
+/* What umount and purge learn before they unmount: Lower= as the overlay
+ * takes it, and the images the overlay on Merged took (its record). */
+static int images_before_unmount(inst_run *run, char ***ret_keys, inst_failure *f)
+{
+        int r = img_resolve_lowers(run->env, run->cfg);
+
+        if (r >= 0)
+                r = mounted_image_keys(run, ret_keys);
+        return r < 0 ? inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL) : 0;
+}
+
 /* Each image's device goes with its last overlay: while something else
  * claims one, wait within --wait, then fail naming it. */
 static int settle_images(const inst_run *run, char *const *keys, bool unmounted,
@@ -306,12 +317,10 @@ static int settle_images(const inst_run *run, char *const *keys, bool unmounted,
 int ovl_umount(inst_run *run, inst_failure *f)
 {
         char **keys = NULL;
-        int n, r = img_resolve_lowers(run->env, run->cfg);
+        int n, r = images_before_unmount(run, &keys, f);
 
-        if (r >= 0)
-                r = mounted_image_keys(run, &keys);
         if (r < 0)
-                return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
+                return r;
         r = unmount_all(run, &n, f);
         if (r >= 0)
                 r = clean_work(run, f);
@@ -370,12 +379,10 @@ int ovl_purge(inst_run *run, inst_failure *f)
 {
         const overlay_config *cfg = run->cfg;
         char **keys = NULL;
-        int n, r = img_resolve_lowers(run->env, run->cfg);
+        int n, r = images_before_unmount(run, &keys, f);
 
-        if (r >= 0)
-                r = mounted_image_keys(run, &keys);
         if (r < 0)
-                return inst_fail(f, STEP_LOWER, r, NULL, run->cfg->lowers[0], NULL);
+                return r;
         r = unmount_all(run, &n, f);
         if (r >= 0)
                 r = refuse_submounts(cfg, f);

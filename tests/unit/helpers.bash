@@ -53,15 +53,14 @@ teardown() {
     while read -r pid; do
         [ -n "$pid" ] && wait "$pid" 2>/dev/null
     done < "$T/pids"
-    # loop devices are the host's: detach every one the test attached, if
-    # it still is that one (an autoclear device's number may be another
-    # job's by now): its backing file is beneath $T
+    # loop devices are the host's: detach every one backed by a file
+    # beneath $T (by its backing file, never by a number recorded earlier:
+    # an autoclear device's number may be another job's by now)
     local dev backing
-    while read -r dev; do
-        [ -n "$dev" ] || continue
-        backing=$(cat "/sys/block/${dev#/dev/}/loop/backing_file" 2>/dev/null) || continue
-        case "$backing" in "$T"/*) losetup -d "$dev" 2>/dev/null ;; esac
-    done < <(cat "$T/loops" 2>/dev/null)
+    for dev in /sys/block/loop*; do
+        backing=$(cat "$dev/loop/backing_file" 2>/dev/null) || continue
+        case "$backing" in "$T"/*) losetup -d "/dev/${dev##*/}" 2>/dev/null ;; esac
+    done
     umount -R "$T" 2>/dev/null || umount -R -l "$T" 2>/dev/null
     rmdir "$T" 2>/dev/null || true
 }
@@ -88,10 +87,6 @@ in_ns() {
     echo "$pid"
 }
 
-# Records loop device DEV for teardown to detach.
-track_loop() {
-    echo "$1" >> "$T/loops"
-}
 
 oh() {
     "$OVERLAY_HELPER_BIN" --config-dir "$T/etc" --state-dir "$T/state" \

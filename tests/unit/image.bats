@@ -51,19 +51,6 @@ refute_image_mounts() {
     fi
 }
 
-# A failed test may leave devices: teardown detaches those backed by the
-# test's own images, never by number (an autoclear device's number may be
-# someone else's by then), and only then does the rest.
-eval "helpers_$(declare -f teardown)"
-teardown() {
-    local img dev
-    for img in "${T:-/nonexistent}"/*.erofs "${T:-/nonexistent}"/*.squashfs \
-               "${T:-/nonexistent}"/*.ext4 "${T:-/nonexistent}"/*.img; do
-        [ -e "$img" ] || continue
-        for dev in $(devices_of "$img"); do losetup -d "$dev" 2>/dev/null || true; done
-    done
-    helpers_teardown
-}
 
 # kill_at SYSCALL WHEN VERB: runs the helper's VERB on web under strace,
 # killed at the WHEN-th SYSCALL.

@@ -218,7 +218,6 @@ oh_kernel() {
     oh mount web
     truncate -s 1M "$(M)/disk.img"
     dev=$(losetup -f --show "$(M)/disk.img") || skip "no loop device to be had"
-    track_loop "$dev"
     run oh probe web
     assert_failure 3
     assert_output --partial "held by loop device $dev (backing $(M)/disk.img)"

@@ -73,7 +73,6 @@ attach() {
     local ro=-r
     [ "${1:-}" != rw ] || ro=
     dev=$(losetup $ro -f --show "$IMG") || skip "no loop device to be had"
-    track_loop "$dev"
 }
 
 # Probes TARGET until it exits 0 (a namespace's mounts go with its last

@@ -29,7 +29,6 @@ swap_on_disk() {
     truncate -s 64M "$T/disk.img"
     mkfs.ext4 -q "$T/disk.img"
     dev=$(losetup -f --show "$T/disk.img") || skip "no loop device to be had"
-    track_loop "$dev"
     mkdir "$T/disk"
     mount "$dev" "$T/disk"
     dd if=/dev/zero of="$T/disk/swapfile" bs=1M count=16 status=none

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # bench/lib.sh: shared by bench/run.sh and bench/syscalls.sh; sourced, not run.
 #

@@ -55,7 +55,7 @@ while [[ $(readlink /proc/$GHOST/cwd) != "$M" ]]; do sleep 0.05; done
 sleep 1
 mkdir -p "$WS/run"
 "$WS/oh" -q --config-dir "$WS/etc" --state-dir "$WS/state" --runtime-dir "$WS/run" status --json bench 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["instances"][0]["mount"]["mnt_id"])' > "$WS/run/bench.mounted"
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["instances"][0]["mount"]["mnt_id_unique"])' > "$WS/run/bench.mounted"
 umount $M
 H="$WS/oh --config-dir $WS/etc --state-dir $WS/state --runtime-dir $WS/run"
 echo "ghost $GHOST; processes on the machine: $(ls -d /proc/[0-9]* | wc -l); namespaces: $(lsns -n -t mnt | wc -l)"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/probe.sh BIN: what `overlay-helper probe INSTANCE --json` costs next to
 # what operators run today to find who keeps an overlay alive
 # (`grep -l TARGET /proc/*/mountinfo`, `fuser -vm TARGET`, `lsof TARGET`,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/run.sh BIN: what a full `overlay-helper mount` + `overlay-helper
 # umount` cycle costs next to util-linux's `mount -t overlay` + `umount` on
 # the same lower layer, as the namespace grows from ~20 to 1,000 mounts.

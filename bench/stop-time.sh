@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/stop-time.sh [BIN]: how long `systemctl stop` of the example unit
 # (units/examples/overlay-example@.service: sandboxed, overlay mounted by
 # ExecStartPre= and unmounted by ExecStopPost= through nsenter) takes, next to

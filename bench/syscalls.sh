@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/syscalls.sh BIN: how many system calls each command of a mount +
 # umount cycle makes, util-linux next to overlay-helper, at ~20 and 1,000
 # mounts in the namespace (strace -f; counts only, strace's timings are not

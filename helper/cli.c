@@ -211,9 +211,9 @@ static int operands(const verb_spec *v, int argc, char **argv, cli_args *a)
 static int set_defaults(cli_args *a)
 {
         *a = (cli_args){ .interval = 1.0 };
-        a->config_dir = strdup("/etc/overlay-helper");
-        a->state_dir = strdup("/var/lib/overlay-helper");
-        a->runtime_dir = strdup("/run/overlay-helper");
+        a->config_dir = strdup(OVERLAY_HELPER_CONFIG_DIR);
+        a->state_dir = strdup(OVERLAY_HELPER_STATE_DIR);
+        a->runtime_dir = strdup(OVERLAY_HELPER_RUNTIME_DIR);
         return a->config_dir && a->state_dir && a->runtime_dir ? 0 : -ENOMEM;
 }
 

@@ -38,11 +38,14 @@ static int resolve_target(const cli_args *args, const char *input, const char *a
                 return log_error("probe: cannot resolve the relative path '%s': the current "
                                  "directory could not be read", input), EXIT_FAILED;
         int r = probe_target_from_path(absolute, ret);
+        const log_field fl[] = { { "OVERLAY_HELPER_PATH", input }, { NULL, NULL } };
         if (r == -ENOENT && strchr(input, '/'))
-                return log_error("probe: no such path: %s", input), EXIT_USAGE;
+                return log_full(LOG_ERR, r, MSGID_USAGE, fl, "probe: no such path: %s", input),
+                       EXIT_USAGE;
         if (r == -ENOENT) {
-                log_error("probe: '%s' is neither a configured instance (no %s/%s.conf) nor an "
-                          "existing path", input, args->config_dir, input);
+                log_full(LOG_ERR, r, MSGID_USAGE, fl, "probe: '%s' is neither a configured "
+                         "instance (no %s/%s.conf) nor an existing path", input, args->config_dir,
+                         input);
                 return EXIT_USAGE;
         }
         if (r < 0)

@@ -57,6 +57,48 @@ static void print_human(const inst_status *s)
                        "%s' for details\n", cfg->instance);
 }
 
+static void print_json_images(const inst_status *s)
+{
+        fputs(",\"images\":[", stdout);
+        for (size_t i = 0; i < s->n_images; i++) {
+                const inst_image *img = &s->images[i];
+                fputs(i ? ",{" : "{", stdout);
+                json_kv_string(stdout, true, "path", img->path);
+                json_kv_string(stdout, false, "device", img->device);
+                json_kv_u64(stdout, false, "diskseq", img->diskseq);
+                json_kv_bool(stdout, false, "read_only", img->read_only);
+                json_kv_bool(stdout, false, "stale", img->stale);
+                json_kv_string(stdout, false, "error", img->error ? strerror(-img->error) : NULL);
+                fputc('}', stdout);
+        }
+        fputc(']', stdout);
+}
+
+/* The mount on Merged, its options decoded like every other string: the
+ * escapes are mountinfo's way of keeping fields apart, not the text. */
+static void print_json_mount(const inst_status *s)
+{
+        const mount_entry *m = s->mount;
+        _cleanup_free_ char *options = m ? strdup(m->fs_options) : NULL;
+
+        fputs(",\"mount\":", stdout);
+        if (!m) {
+                fputs("null", stdout);
+                return;
+        }
+        if (options)
+                unescape_octal(options);
+        fputc('{', stdout);
+        json_kv_u64(stdout, true, "mnt_id", m->mountinfo_id);
+        json_kv_id(stdout, false, "mnt_id_unique", m->unique_id);
+        json_kv_string(stdout, false, "fstype", m->fstype);
+        json_kv_string(stdout, false, "source", m->source);
+        json_kv_string(stdout, false, "options", options ? options : m->fs_options);
+        json_kv_bool(stdout, false, "same_layers", s->same_layers);
+        fputc('}', stdout);
+}
+
+/* docs/json.md is the schema: every key is always there, null where unknown. */
 static void print_json(const inst_status *s)
 {
         const overlay_config *cfg = s->cfg;
@@ -68,50 +110,25 @@ static void print_json(const inst_status *s)
         json_kv_bool(stdout, false, "mounted", m && s->ours);
         /* Merged that could not be looked at leaves it unknown: never free */
         json_kv_bool(stdout, false, "free", !m && !s->lookup_error && probe_free(&s->copies));
+        json_kv_tristate(stdout, false, "kernel_in_use", s->copies.kernel_asked,
+                         s->copies.kernel_in_use);
         fputs(",\"copies\":", stdout);
         probe_json_copies(stdout, &s->copies);
-        fputs(",\"lowers\":[", stdout);
-        for (size_t i = 0; i < cfg->n_lowers; i++) {
-                if (i)
-                        fputc(',', stdout);
-                json_string(stdout, cfg->lowers[i]);
-        }
-        fputc(']', stdout);
-        fputs(",\"images\":[", stdout);
-        for (size_t i = 0; i < s->n_images; i++) {
-                const inst_image *img = &s->images[i];
-                fputs(i ? ",{" : "{", stdout);
-                json_kv_string(stdout, true, "path", img->path);
-                json_kv_string(stdout, false, "device", img->device);
-                json_kv_u64(stdout, false, "diskseq", img->diskseq);
-                json_kv_bool(stdout, false, "read_only", img->read_only);
-                json_kv_bool(stdout, false, "stale", img->stale);
-                if (img->error)
-                        json_kv_string(stdout, false, "error", strerror(-img->error));
-                fputc('}', stdout);
-        }
-        fputc(']', stdout);
+        json_kv_strv(stdout, false, "lowers", cfg->lowers);
+        print_json_images(s);
         json_kv_string(stdout, false, "upper", cfg->upper);
         json_kv_string(stdout, false, "work", cfg->work);
         json_kv_string(stdout, false, "merged", cfg->merged);
         json_kv_string(stdout, false, "config", cfg->path);
-        fputs(",\"mount\":", stdout);
-        if (m) {
-                fputc('{', stdout);
-                json_kv_u64(stdout, true, "mnt_id", m->mnt_id);
-                json_kv_string(stdout, false, "fstype", m->fstype);
-                json_kv_string(stdout, false, "source", m->source);
-                json_kv_string(stdout, false, "options", m->fs_options);
-                json_kv_bool(stdout, false, "same_layers", s->same_layers);
-                fputc('}', stdout);
-        } else
-                fputs("null", stdout);
-        if (s->lookup_error)
-                json_kv_string(stdout, false, "mount_error", strerror(-s->lookup_error));
+        print_json_mount(s);
+        json_kv_string(stdout, false, "mount_error",
+                       s->lookup_error ? strerror(-s->lookup_error) : NULL);
+        json_kv_string(stdout, false, "error", NULL);
         fputc('}', stdout);
 }
 
-/* An instance status could not show: JSON still gets an entry for it. */
+/* An instance status could not show: JSON still gets an entry for it, with
+ * the same "instance" and "error" keys and nothing else. */
 static void print_json_failed(const inst_status *s)
 {
         const inst_failure *f = &s->failure;

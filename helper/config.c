@@ -367,7 +367,7 @@ static int load(const char *config_dir, const char *state_dir, const char *insta
         _cleanup_config_ overlay_config *c = NULL;
         _cleanup_free_ char *text = NULL;
         const char *at;
-        size_t size;
+        size_t size = 0;
         int r;
 
         r = check_instance(instance, error);

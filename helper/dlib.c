@@ -5,6 +5,27 @@
 #include "dlib.h"
 #include "util.h"
 
+/* What the loaders below dlopen(), for packaging tools that cannot see a
+ * dlopen() (systemd.io/ELF_DLOPEN_METADATA): one ELF note per library, owner
+ * "FDO", type 0x407c0c0a, a JSON array as its descriptor. debian/dlopen-deps
+ * reads them. Every one is "recommended": each caller falls back without it. */
+#define DLOPEN_NOTE(id, json)                                                         \
+        __attribute__((used, section(".note.dlopen"), aligned(4))) static const struct { \
+                uint32_t namesz, descsz, type;                                        \
+                char name[4];                                                         \
+                char desc[(sizeof(json) + 3) & ~(size_t)3];                           \
+        } id = { 4, sizeof(json), 0x407c0c0aU, "FDO", json }
+
+DLOPEN_NOTE(dlopen_note_systemd,
+            "[{\"feature\":\"journal\",\"description\":\"structured journal entries, unit names of "
+            "holders\",\"priority\":\"recommended\",\"soname\":[\"libsystemd.so.0\"]}]");
+DLOPEN_NOTE(dlopen_note_mount,
+            "[{\"feature\":\"mount\",\"description\":\"mount tables of kernels without "
+            "statmount\",\"priority\":\"recommended\",\"soname\":[\"libmount.so.1\"]}]");
+DLOPEN_NOTE(dlopen_note_blkid,
+            "[{\"feature\":\"blkid\",\"description\":\"the filesystem of an image "
+            "lower\",\"priority\":\"recommended\",\"soname\":[\"libblkid.so.1\"]}]");
+
 struct sym_entry {
         const char *name;
         void **slot;
@@ -67,7 +88,6 @@ int dlib_mount(const mnt_syms **ret)
                         { "mnt_fs_get_fstype", (void **)&syms.fs_get_fstype },
                         { "mnt_fs_get_source", (void **)&syms.fs_get_source },
                         { "mnt_fs_get_root", (void **)&syms.fs_get_root },
-                        { "mnt_fs_get_fs_options", (void **)&syms.fs_get_fs_options },
                         { "mnt_fs_get_vfs_options", (void **)&syms.fs_get_vfs_options },
                         { "mnt_fs_get_id", (void **)&syms.fs_get_id },
                         { "mnt_fs_get_devno", (void **)&syms.fs_get_devno },

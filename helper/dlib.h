@@ -35,7 +35,6 @@ typedef struct mnt_syms {
         const char *(*fs_get_fstype)(struct libmnt_fs *fs);
         const char *(*fs_get_source)(struct libmnt_fs *fs);
         const char *(*fs_get_root)(struct libmnt_fs *fs);
-        const char *(*fs_get_fs_options)(struct libmnt_fs *fs);
         const char *(*fs_get_vfs_options)(struct libmnt_fs *fs);
         int (*fs_get_id)(struct libmnt_fs *fs);
         dev_t (*fs_get_devno)(struct libmnt_fs *fs);

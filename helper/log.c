@@ -31,29 +31,112 @@ static bool stderr_is_journal(void)
         return st.st_dev == (dev_t)dev && st.st_ino == (ino_t)ino;
 }
 
+/* What an entry carries besides MESSAGE= and the numbers: the caller's
+ * fields after ours, at most LOG_FIELDS_MAX of theirs. */
+#define OWN_FIELDS 4
+#define FIXED_FIELDS 6 /* PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER, CODE_LINE, ERRNO, DROPPED */
+
+typedef struct field_pack {
+        struct iovec iov[1 + FIXED_FIELDS + OWN_FIELDS + LOG_FIELDS_MAX];
+        int n;
+        size_t dropped;
+        char stack[4096];
+        char *heap;
+} field_pack;
+
+/* Each field whole or not at all: in STACK when they all fit, else in one
+ * allocation; out of memory, those that still fit in STACK go, in order. */
+static void pack_fields(field_pack *p, const log_field *all, size_t n)
+{
+        char *buf = p->stack;
+        size_t size = sizeof p->stack, total = 0, used = 0;
+
+        for (size_t i = 0; i < n; i++)
+                total += strlen(all[i].name) + 1 + strlen(all[i].value);
+        if (total > size) {
+                p->heap = malloc(total);
+                if (p->heap) {
+                        buf = p->heap;
+                        size = total;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t ln = strlen(all[i].name), lv = strlen(all[i].value);
+
+                if (ln + 1 + lv > size - used) {
+                        p->dropped++;
+                        continue;
+                }
+                memcpy(buf + used, all[i].name, ln);
+                buf[used + ln] = '=';
+                memcpy(buf + used + ln + 1, all[i].value, lv);
+                p->iov[p->n++] = (struct iovec){ buf + used, ln + 1 + lv };
+                used += ln + 1 + lv;
+        }
+}
+
+/* Ours, then the caller's non-NULL ones (past LOG_FIELDS_MAX: dropped). */
+static size_t collect_fields(log_field *all, const char *file, const char *func,
+                             const log_field *fields, size_t *dropped)
+{
+        const log_field own[OWN_FIELDS] = {
+                { "CODE_FILE", file },
+                { "CODE_FUNC", func },
+                { "OVERLAY_HELPER_INSTANCE", instance && *instance ? instance : NULL },
+                { "OVERLAY_HELPER_ACTION", action && *action ? action : NULL },
+        };
+        size_t n = 0, extra = 0;
+
+        for (size_t i = 0; i < OWN_FIELDS; i++)
+                if (own[i].value)
+                        all[n++] = own[i];
+        for (const log_field *f = fields; f && f->name; f++) {
+                if (!f->value)
+                        continue;
+                if (extra++ < LOG_FIELDS_MAX)
+                        all[n++] = *f;
+                else
+                        (*dropped)++;
+        }
+        return n;
+}
+
 /* ENTRY is "MESSAGE=TEXT", formatted behind its field name: a long message
  * is not copied again, so no allocation here can fail on its length. */
-static bool journal_send(int level, const char *message_id, const char *entry)
+static bool journal_send(int level, int error, const char *message_id, const char *file, int line,
+                         const char *func, const log_field *fields, const char *entry)
 {
+        log_field all[OWN_FIELDS + LOG_FIELDS_MAX];
+        char num[FIXED_FIELDS][64];
         const sd_syms *sd;
-        char f[6][256 + 64];
-        struct iovec iov[7];
-        int n = 0;
+        field_pack p;
+        size_t n_all, dropped = 0;
+        int k = 0, r;
 
         if (dlib_systemd(&sd) < 0)
                 return false;
-        iov[n++] = (struct iovec){ (char *)entry, strlen(entry) };
-        snprintf(f[0], sizeof f[0], "PRIORITY=%d", level);
-        snprintf(f[1], sizeof f[1], "MESSAGE_ID=%s", message_id);
-        snprintf(f[2], sizeof f[2], "SYSLOG_IDENTIFIER=overlay-helper");
-        snprintf(f[3], sizeof f[3], "OVERLAY_HELPER_INSTANCE=%s", instance ? instance : "");
-        snprintf(f[4], sizeof f[4], "OVERLAY_HELPER_ACTION=%s", action ? action : "");
-        for (int i = 0; i < 5; i++) {
-                if (i >= 3 && f[i][strlen(f[i]) - 1] == '=')
-                        continue;
-                iov[n++] = (struct iovec){ f[i], strlen(f[i]) };
+        p.n = 0;
+        p.dropped = 0;
+        p.heap = NULL;
+        p.iov[p.n++] = (struct iovec){ (char *)entry, strlen(entry) };
+        snprintf(num[k++], sizeof num[0], "PRIORITY=%d", level);
+        snprintf(num[k++], sizeof num[0], "MESSAGE_ID=%s", message_id);
+        snprintf(num[k++], sizeof num[0], "SYSLOG_IDENTIFIER=overlay-helper");
+        snprintf(num[k++], sizeof num[0], "CODE_LINE=%d", line);
+        if (error > 0)
+                snprintf(num[k++], sizeof num[0], "ERRNO=%d", error);
+        for (int i = 0; i < k; i++)
+                p.iov[p.n++] = (struct iovec){ num[i], strlen(num[i]) };
+        n_all = collect_fields(all, file, func, fields, &dropped);
+        pack_fields(&p, all, n_all);
+        dropped += p.dropped;
+        if (dropped > 0) {
+                snprintf(num[k], sizeof num[0], "OVERLAY_HELPER_FIELDS_DROPPED=%zu", dropped);
+                p.iov[p.n++] = (struct iovec){ num[k], strlen(num[k]) };
         }
-        return sd->journal_sendv(iov, n) >= 0;
+        r = sd->journal_sendv(p.iov, p.n);
+        free(p.heap);
+        return r >= 0;
 }
 
 #define MESSAGE_FIELD "MESSAGE="
@@ -92,7 +175,8 @@ static char *format_text(char *stack, size_t size, char **ret_heap, int error, c
         return *ret_heap ? *ret_heap : stack;
 }
 
-int log_emit(int level, int error, const char *message_id, const char *fmt, ...)
+int log_emit_fields(int level, int error, const char *message_id, const char *file, int line,
+                    const char *func, const log_field *fields, const char *fmt, ...)
 {
         int saved_errno = errno;
         char stack[4096 + MESSAGE_FIELD_LEN];
@@ -110,7 +194,7 @@ int log_emit(int level, int error, const char *message_id, const char *fmt, ...)
 
         if (journal < 0)
                 journal = stderr_is_journal();
-        if (!journal || !journal_send(level, message_id, entry))
+        if (!journal || !journal_send(level, error, message_id, file, line, func, fields, entry))
                 fprintf(stderr, "overlay-helper: %s\n", entry + MESSAGE_FIELD_LEN);
         free(heap);
 out:

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "fallback.h"
+#include "generator.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
@@ -58,13 +59,15 @@ static void help(void)
 
 static void log_fallback(const char *feature, int err, void *userdata)
 {
+        const log_field fl[] = { { "OVERLAY_HELPER_FEATURE", feature }, { NULL, NULL } };
+
         (void)userdata;
         if (err)
-                log_emit(LOG_DEBUG, -err, MSGID_INFO, "%s unavailable (%m): took the fallback",
-                         feature);
+                log_full(LOG_DEBUG, -err, MSGID_FALLBACK, fl, "%s unavailable (%m): took the "
+                         "fallback", feature);
         else
-                log_debug("%s switched off by its OVERLAY_HELPER_NO_* variable: took the fallback",
-                          feature);
+                log_full(LOG_DEBUG, 0, MSGID_FALLBACK, fl, "%s switched off by its "
+                         "OVERLAY_HELPER_NO_* variable: took the fallback", feature);
 }
 
 /* Signal state is inherited across exec. A caller that ignores SIGCHLD
@@ -84,6 +87,9 @@ int main(int argc, char **argv)
         cli_args args;
         int r;
 
+        /* Installed as a systemd generator too: a symlink of that name. */
+        if (argc > 0 && generator_invoked(argv[0]))
+                return generator_main(argc, argv);
         reset_inherited_signals();
         r = cli_parse(argc, argv, verbs, ELEMENTSOF(verbs), help, &verb, &args);
         if (r != 0) {

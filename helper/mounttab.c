@@ -174,25 +174,42 @@ static char *dup_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
         return (sm->mask & bit) ? strdup(sm->str + off) : strdup("");
 }
 
-/* statmount() names no source before 6.13: the line of mountinfo with the
- * old mount id OLD_ID has it, read without libmount (one line is wanted).
- * Returns: the source, "" if that line is gone, NULL for no memory. */
-static char *mountinfo_source(uint32_t old_id)
+/* Field FIELD after " - " (0 FSTYPE, 1 SOURCE, 2 SUPEROPTS) of the line of
+ * mountinfo with the old mount id OLD_ID, read without libmount (one line is
+ * wanted): the source for statmount() before 6.13, which names none, and the
+ * super options as the kernel escaped them (libmount hands them back
+ * unescaped, and a ',' in a layer path would then split an option). With
+ * MOUNTPOINT, the line must also have that (unescaped) mount point: an id
+ * freed and taken again between two reads names another mount.
+ * Returns: the field, unescaped if UNESCAPE; "" if no such line; NULL for no
+ * memory. */
+static char *mountinfo_field(uint32_t old_id, const char *mountpoint, unsigned field, bool unescape)
 {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         _cleanup_free_ char *line = NULL;
-        char *end, *sep, *save = NULL, *source;
+        char *end, *sep, *save = NULL, *value;
         size_t size = 0;
 
         while (f && getline(&line, &size, f) > 0) {
                 if (strtoul(line, &end, 10) != old_id || *end != ' ' || !(sep = strstr(end, " - ")))
                         continue;
-                /* "... - FSTYPE SOURCE SUPEROPTS" */
-                source = strtok_r(sep + 3, " ", &save) ? strtok_r(NULL, " ", &save) : NULL;
-                if (!source)
+                line[strcspn(line, "\n")] = 0;
+                *sep = 0;
+                /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." */
+                value = strtok_r(end, " ", &save);
+                for (unsigned i = 1; value && i < 4; i++)
+                        value = strtok_r(NULL, " ", &save);
+                if (mountpoint && (!value || (unescape_octal(value), !streq(value, mountpoint))))
                         break;
-                unescape_octal(source);
-                return strdup(source);
+                save = NULL;
+                value = strtok_r(sep + 3, " ", &save);
+                for (unsigned i = 0; value && i < field; i++)
+                        value = strtok_r(NULL, " ", &save);
+                if (!value)
+                        break;
+                if (unescape)
+                        unescape_octal(value);
+                return strdup(value);
         }
         return strdup("");
 }
@@ -249,10 +266,12 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
         if (!m)
                 return -ENOMEM;
         m->mnt_id = sm->mnt_id;
+        m->mountinfo_id = sm->mnt_id_old;
+        m->unique_id = sm->mnt_id;
         m->devnum = makedev(sm->sb_dev_major, sm->sb_dev_minor);
         m->fstype = dup_str(sm, OH_STATMOUNT_FS_TYPE, sm->fs_type);
         m->source = (sm->mask & OH_STATMOUNT_SB_SOURCE) ? dup_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source)
-                                                        : mountinfo_source(sm->mnt_id_old);
+                                                        : mountinfo_field(sm->mnt_id_old, NULL, 1, true);
         m->target = dup_str(sm, OH_STATMOUNT_MNT_POINT, sm->mnt_point);
         m->fs_options = dup_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts);
         if (!m->fstype || !m->source || !m->target || !m->fs_options) {
@@ -292,9 +311,9 @@ static int resolve_parent(const char *path, char canon[PATH_MAX])
         return 0;
 }
 
-/* The topmost entry of our mountinfo with id MNT_ID, or (MNT_ID 0) with
- * mount point CANON. Returns: 0 and *ret, -ENOENT, -errno. */
-static int mountinfo_find(uint64_t mnt_id, const char *canon, mount_entry **ret)
+/* One try of mountinfo_find(): -EAGAIN when the mount changed between
+ * libmount's read of mountinfo and ours (for the escaped super options). */
+static int mountinfo_find_once(uint64_t mnt_id, const char *canon, mount_entry **ret)
 {
         const mnt_syms *mnt;
         struct libmnt_iter *itr;
@@ -318,18 +337,24 @@ static int mountinfo_find(uint64_t mnt_id, const char *canon, mount_entry **ret)
                                        : !streq(target, canon)))
                         continue;
                 mount_entry *m = calloc(1, sizeof *m);
-                const char *s = mnt->fs_get_source(fs), *o = mnt->fs_get_fs_options(fs);
+                const char *s = mnt->fs_get_source(fs);
                 r = -ENOMEM;
                 if (!m)
                         break;
                 m->mnt_id = (uint64_t)mnt->fs_get_id(fs);
+                m->mountinfo_id = (uint32_t)mnt->fs_get_id(fs);
                 m->devnum = mnt->fs_get_devno(fs);
                 m->fstype = strdup(mnt->fs_get_fstype(fs) ?: "");
                 m->source = strdup(s ?: "");
                 m->target = strdup(target);
-                m->fs_options = strdup(o ?: "");
+                m->fs_options = mountinfo_field(m->mountinfo_id, target, 2, false);
                 if (!m->fstype || !m->source || !m->target || !m->fs_options) {
                         mount_entry_free(m);
+                        break;
+                }
+                if (!m->fs_options[0]) { /* every superblock has "rw" or "ro" */
+                        mount_entry_free(m);
+                        r = -EAGAIN;
                         break;
                 }
                 *ret = m;
@@ -339,6 +364,34 @@ static int mountinfo_find(uint64_t mnt_id, const char *canon, mount_entry **ret)
         mnt->free_iter(itr);
         mnt->unref_table(tb);
         return r;
+}
+
+/* The topmost entry of our mountinfo with id MNT_ID, or (MNT_ID 0) with
+ * mount point CANON. Returns: 0 and *ret, -ENOENT, -EAGAIN (the mount
+ * table kept changing under three reads), -errno. */
+static int mountinfo_find(uint64_t mnt_id, const char *canon, mount_entry **ret)
+{
+        int r = -EAGAIN;
+
+        for (unsigned tries = 0; r == -EAGAIN && tries < 3; tries++)
+                r = mountinfo_find_once(mnt_id, canon, ret);
+        return r;
+}
+
+/* The unique id of the mount at PATH (statx() with FLAGS), for M found in
+ * mountinfo by its id: kept only while PATH's mountinfo id is still M's, so
+ * that both name one mount; 0 before 6.8. */
+static void add_unique_id(const char *path, int flags, mount_entry *m)
+{
+        struct statx unique, again;
+
+        if (statx(AT_FDCWD, path, flags, STATX_MNT_ID_UNIQUE, &unique) < 0 ||
+            !(unique.stx_mask & STATX_MNT_ID_UNIQUE))
+                return;
+        if (statx(AT_FDCWD, path, flags, STATX_MNT_ID, &again) < 0 ||
+            !(again.stx_mask & STATX_MNT_ID) || again.stx_mnt_id != m->mountinfo_id)
+                return;
+        m->unique_id = unique.stx_mnt_id;
 }
 
 /* PATH itself, never what a symlink there points to: umount2() with
@@ -359,8 +412,12 @@ static int mount_at_mountinfo(const char *path, mount_entry **ret)
                         return -ENOENT;
         } else if (S_ISLNK(stx.stx_mode))
                 return -ENOENT;
-        if (stx.stx_mask & STATX_MNT_ID)
-                return mountinfo_find(stx.stx_mnt_id, NULL, ret);
+        if (stx.stx_mask & STATX_MNT_ID) {
+                r = mountinfo_find(stx.stx_mnt_id, NULL, ret);
+                if (r == 0)
+                        add_unique_id(path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, *ret);
+                return r;
+        }
         r = resolve_parent(path, canon);
         return r < 0 ? r : mountinfo_find(0, canon, ret);
 }
@@ -378,12 +435,16 @@ int mount_at(const char *path, mount_entry **ret)
 int mount_containing(const char *path, mount_entry **ret)
 {
         struct statx stx;
+        int r;
 
         if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
                 return negative_errno();
         if (!(stx.stx_mask & STATX_MNT_ID))
                 return -EOPNOTSUPP;
-        return mountinfo_find(stx.stx_mnt_id, NULL, ret);
+        r = mountinfo_find(stx.stx_mnt_id, NULL, ret);
+        if (r == 0)
+                add_unique_id(path, AT_NO_AUTOMOUNT, *ret);
+        return r;
 }
 
 static bool path_at_or_beneath(const char *path, const char *dir)

@@ -18,7 +18,13 @@
 #include <sys/types.h>
 
 typedef struct mount_entry {
-        uint64_t mnt_id;  /* unique id (statmount), or the mountinfo id */
+        /* The id records and scan bounds compare: unique_id where
+         * statmount() answered (mounttab_have_statmount), else mountinfo_id. */
+        uint64_t mnt_id;
+        uint32_t mountinfo_id; /* /proc/PID/mountinfo's first field (STATX_MNT_ID):
+                                * reused once the mount is gone */
+        uint64_t unique_id;    /* statmount()'s (STATX_MNT_ID_UNIQUE), never reused
+                                * in a boot; 0 where the kernel has none (before 6.8) */
         dev_t devnum;     /* the superblock's device number */
         char *fstype;
         char *source;

@@ -47,17 +47,9 @@ static bool is_fd_ref(const char *ref)
         return strncmp(ref, "fd:", 3) == 0;
 }
 
-static void json_strv(FILE *f, char **v)
-{
-        fputc('[', f);
-        for (char **p = v; p && *p; p++) {
-                if (p != v)
-                        fputc(',', f);
-                json_string(f, *p);
-        }
-        fputc(']', f);
-}
-
+/* Every id is of one kind: mnt_ns the nsfs inode (as lsns and
+ * /proc/PID/ns/mnt name it), mnt_ns_id the kernel's 64-bit namespace id
+ * (NS_GET_MNTNS_ID, statmount's mnt_ns_id), null where it has none. */
 void probe_json_copies(FILE *f, const probe_result *r)
 {
         fputc('[', f);
@@ -67,32 +59,27 @@ void probe_json_copies(FILE *f, const probe_result *r)
                         fputc(',', f);
                 fputc('{', f);
                 json_kv_u64(f, true, "mnt_ns", (unsigned long long)c->ns_ino);
-                json_kv_u64(f, false, "mnt_ns_id", c->ns_id);
+                json_kv_id(f, false, "mnt_ns_id", c->ns_id);
                 json_kv_bool(f, false, "init", c->init);
                 json_kv_string(f, false, "propagation", probe_prop_name(c->propagation));
                 json_kv_string(f, false, "mountpoint", c->mountpoints ? c->mountpoints[0] : NULL);
-                fputs(",\"mountpoints\":", f);
-                json_strv(f, c->mountpoints);
-                fputs(",\"pinned_by\":", f);
-                json_strv(f, c->pinned_by);
+                json_kv_strv(f, false, "mountpoints", c->mountpoints);
+                json_kv_strv(f, false, "pinned_by", c->pinned_by);
                 fputs(",\"processes\":[", f);
                 for (size_t j = 0; j < c->n_processes; j++) {
                         const holder *h = &c->processes[j];
                         if (j)
                                 fputc(',', f);
-                        fprintf(f, "{\"pid\":%d", (int)h->pid);
-                        if (h->tid)
-                                fprintf(f, ",\"tid\":%d", (int)h->tid);
-                        else
-                                fputs(",\"tid\":null", f);
+                        fputc('{', f);
+                        json_kv_u64(f, true, "pid", (unsigned long long)h->pid);
+                        json_kv_id(f, false, "tid", (uint64_t)h->tid);
                         json_kv_string(f, false, "comm", h->comm);
                         json_kv_string(f, false, "unit", h->unit);
-                        fputs(",\"refs\":", f);
-                        json_strv(f, h->refs);
+                        json_kv_strv(f, false, "refs", h->refs);
                         fputc('}', f);
                 }
-                fputs("],\"submounts\":", f);
-                json_strv(f, c->submounts);
+                fputc(']', f);
+                json_kv_strv(f, false, "submounts", c->submounts);
                 fputc('}', f);
         }
         fputc(']', f);
@@ -107,22 +94,15 @@ void probe_print_json(FILE *f, const probe_target *t, const probe_result *r, dou
         json_kv_string(f, false, "instance", t->instance);
         json_kv_bool(f, false, "mounted", r->mounted);
         json_kv_bool(f, false, "free", probe_free(r));
-        fputs(",\"kernel_in_use\":", f);
-        fputs(!r->kernel_asked ? "null" : r->kernel_in_use ? "true" : "false", f);
+        json_kv_tristate(f, false, "kernel_in_use", r->kernel_asked, r->kernel_in_use);
         json_kv_u64(f, false, "holders", r->n_holders);
         json_kv_u64(f, false, "unreadable", r->n_unreadable);
-        fputs(",\"loops\":", f);
-        json_strv(f, r->loops);
-        fputs(",\"swaps\":", f);
-        json_strv(f, r->swaps);
-        fputs(",\"loop_devices\":", f);
-        json_strv(f, r->loop_devices);
-        fputs(",\"device_users\":", f);
-        json_strv(f, r->dev_users);
-        fputs(",\"writers\":", f);
-        json_strv(f, r->writers);
-        fputs(",\"device_claimed\":", f);
-        fputs(!r->dev_claim_asked ? "null" : r->dev_claimed ? "true" : "false", f);
+        json_kv_strv(f, false, "loops", r->loops);
+        json_kv_strv(f, false, "swaps", r->swaps);
+        json_kv_strv(f, false, "loop_devices", r->loop_devices);
+        json_kv_strv(f, false, "device_users", r->dev_users);
+        json_kv_strv(f, false, "writers", r->writers);
+        json_kv_tristate(f, false, "device_claimed", r->dev_claim_asked, r->dev_claimed);
         fputs(",\"copies\":", f);
         probe_json_copies(f, r);
         fputs("}\n", f);

@@ -108,7 +108,7 @@ static bool crosses_mount(const struct ident *base, const struct ident *id)
 static int open_dir_beneath(int dfd, const char *name, const struct ident *base)
 {
         _cleanup_close_ int fd = -EBADF;
-        struct ident id;
+        struct ident id = {};
         int r;
 
         if (openat2_usable()) {
@@ -159,7 +159,7 @@ static int open_dir_beneath(int dfd, const char *name, const struct ident *base)
 /* Whether FD is still the dir seen as (DEV, INO). */
 static bool fd_is(int fd, dev_t dev, ino_t ino)
 {
-        struct ident id;
+        struct ident id = {};
 
         return ident_at(fd, "", AT_EMPTY_PATH, &id) >= 0 && id.dev == dev && id.ino == ino;
 }
@@ -245,7 +245,7 @@ static int walk_fail(const struct walk *w, const char *leaf, int r, char **ret_w
  * Returns: 1 if NAME was there, 0 if not, or -errno. */
 static int remove_nondir(const struct walk *w, const char *name, bool *ret_is_dir)
 {
-        struct ident id;
+        struct ident id = {};
         int r;
 
         *ret_is_dir = false;
@@ -348,7 +348,7 @@ static int push_frame(struct walk *w, const char *name, const struct ident *id)
 static int descend(struct walk *w, const char *name, char **ret_where)
 {
         _cleanup_close_ int fd = -EBADF;
-        struct ident id;
+        struct ident id = {};
         bool is_dir;
         int r;
 

@@ -154,3 +154,36 @@ char *text_shorten_path(const char *path, size_t max)
         s = shorten_levels(path, len, max, &fits);
         return fits ? s : shorten_bytes(path, len, max);
 }
+
+size_t utf8_seq_len(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xbf;
+
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf)
+                n = 2;
+        else if (p[0] >= 0xe0 && p[0] <= 0xef)
+                n = 3;
+        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        /* the second byte's range is what rules out the forms above */
+        if (p[0] == 0xe0)
+                lo = 0xa0;
+        else if (p[0] == 0xed)
+                hi = 0x9f;
+        else if (p[0] == 0xf0)
+                lo = 0x90;
+        else if (p[0] == 0xf4)
+                hi = 0x8f;
+        if (p[1] < lo || p[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (p[i] < 0x80 || p[i] > 0xbf)
+                        return 0;
+        return n;
+}

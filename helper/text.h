@@ -26,3 +26,8 @@ char *text_shorten_path(const char *path, size_t max);
 /* N with a comma every three digits, "4,992", into BUF.
  * Returns: BUF. */
 char *text_grouped(unsigned long long n, char buf[static TEXT_GROUPED_MAX]);
+
+/* The length of the well-formed UTF-8 sequence at S (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0 when the byte at S
+ * starts none. Reads no further than a NUL. */
+size_t utf8_seq_len(const char *s);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/demo.sh BIN: a narrated tour of overlay-helper (run by `sudo make demo`).
 #
 # Mounts, uses, unmounts and purges one instance, "demo", on a tmpfs, printing

@@ -24,7 +24,7 @@ LAYERS = {
                "inst", "engine", "engine_status", "kind", "kind_overlay", "overlay_target",
                "overlay_setup", "overlay_teardown", "state", "image_layer", "image_setup", "image_teardown"],
     "commands": ["main", "cli", "report", "verbs", "cmd_lifecycle", "cmd_status", "cmd_probe",
-                 "probe_output"],
+                 "probe_output", "generator"],
 }
 ORDER = list(LAYERS)
 LAYER_OF = {m: ORDER.index(layer) for layer, mods in LAYERS.items() for m in mods}

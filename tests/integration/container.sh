@@ -1,18 +1,20 @@
 #!/bin/bash
-# container.sh DIR NAME REPO BIN: boots a real systemd in a container, for the
-# integration suites (helpers.bash: container_boot). Run it under
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# container.sh DIR NAME REPO BIN [DEB]: boots a real systemd in a container,
+# for the integration suites (helpers.bash: container_boot). Run it under
 #   unshare --mount --propagation private
 # so every mount made here lives in a private namespace that dies with the
 # container: nothing can leak onto the host, whatever becomes of the test.
 #
 # The container's / is an overlay of the host's / (writes go to a tmpfs), with
-# the built helper, its units and tmpfiles.d installed by `make install`, the
+# the built helper, its units and tmpfiles.d installed by `make install` (or,
+# given DEB, that package installed with dpkg, as a user's machine has it), the
 # example units in /etc/systemd/system, the host image's extra units masked
 # (boot to "running" in ~0.3 s) and the journal copied to the console. The state dir gets a tmpfs of its own:
 # an overlay cannot be the upper layer of another. Ends by exec'ing
 # systemd-nspawn, so this process's PID is the container's nspawn.
 set -euo pipefail
-dir=$1 name=$2 repo=$3 bin=$4
+dir=$1 name=$2 repo=$3 bin=$4 deb=${5:-}
 
 mkdir -p "$dir/t"
 mount -t tmpfs -o mode=0755 oh-it "$dir/t"
@@ -41,9 +43,21 @@ mkdir -p "$root/etc/systemd/journald.conf.d"
 printf '[Journal]\nForwardToConsole=yes\nMaxLevelConsole=info\n' \
     > "$root/etc/systemd/journald.conf.d/oh-it-console.conf"
 
-# -o: install the binary the suite was asked to test, never rebuild it here.
-make -s -C "$repo" --no-print-directory -o "$bin" install BIN="$bin" DESTDIR="$root" PREFIX=/usr >/dev/null
-install -m 0644 "$repo"/units/examples/*.service "$root/etc/systemd/system/"
+if [ -n "$deb" ]; then
+    # The package's maintainer scripts run here as on a user's machine, but
+    # with no systemd running in the root they find nothing to start.
+    cp "$deb" "$root/tmp/overlay-helper.deb"
+    mount --bind /dev "$root/dev"
+    chroot "$root" dpkg -i /tmp/overlay-helper.deb >/dev/null
+    umount "$root/dev"
+    rm "$root/tmp/overlay-helper.deb"
+    examples=$root/usr/share/doc/overlay-helper/examples
+else
+    # -o: install the binary the suite was asked to test, never rebuild it here.
+    make -s -C "$repo" --no-print-directory -o "$bin" install BIN="$bin" DESTDIR="$root" PREFIX=/usr >/dev/null
+    examples=$repo/units/examples
+fi
+install -m 0644 "$examples"/*.service "$root/etc/systemd/system/"
 
 exec systemd-nspawn --quiet --directory="$root" --machine="$name" --register=no --keep-unit \
     --link-journal=no --boot --tmpfs=/var/lib/overlay-helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 2: 50 start/stop cycles of the example service, with no failure and
 # no leak: mounts (in any namespace), mount namespaces, lock files, processes.
 

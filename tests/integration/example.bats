@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 1: the shipped example service (units/examples/overlay-example@.service)
 # under a real systemd: start, stop, restart; plus what `make install` put in
 # the container (units, tmpfiles.d) and the helper's journal entries.

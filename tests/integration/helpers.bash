@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Shared harness of the integration suites: each .bats file boots one real
 # systemd in a container (setup_file), drives the shipped units in it with
@@ -18,6 +19,8 @@ load '/usr/lib/bats/bats-assert/load'
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 OVERLAY_HELPER_BIN="${OVERLAY_HELPER_BIN:-$REPO/build/overlay-helper}"
+# OH_DEB=PATH.deb: the container gets that package installed (dpkg -i), not
+# OVERLAY_HELPER_BIN and the checkout's units (make check, CI).
 STATE=/var/lib/overlay-helper
 LOWER=/srv/oh-it/lower
 # What each test made, for teardown: files in $BATS_TEST_TMPDIR (c_unit may
@@ -99,7 +102,7 @@ boot_container() {
         export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
     fi
     unshare --mount --propagation private -- "$BATS_TEST_DIRNAME/container.sh" \
-        "$C_DIR" "$name" "$REPO" "$OVERLAY_HELPER_BIN" \
+        "$C_DIR" "$name" "$REPO" "$OVERLAY_HELPER_BIN" "${OH_DEB:-}" \
         </dev/null >"$C_DIR/console.log" 2>&1 3>&- &
     C_NSPAWN=$!
     export C_DIR C_NSPAWN

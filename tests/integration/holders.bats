@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 4: holders the namespace fix cannot help, because service processes
 # are still alive when ExecStopPost= runs. Under systemd 252 ExecStopPost=
 # starts as soon as the main process is gone: KillMode=process never kills the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The kernel's own namespace list (NS_MNT_GET_NEXT, 6.12) is refused to any
 # caller outside the initial PID namespace, so the unit suite, which runs in
 # a PID namespace of its own, only reaches the /proc paths. This file runs in

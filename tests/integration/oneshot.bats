@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 6: overlay-helper@.service, the oneshot unit, with services bound
 # to it (units/examples/overlay-bind.conf), the Exec-line drop-in
 # (overlay-exec.conf), and reboot-free shutdown ordering: stop of a target,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 3: the pinning bug, in the unit shapes that reproduce it under this
 # systemd, each with the helper run as a plain `ExecStopPost=+overlay-helper
 # umount %i` and wrapped in nsenter. With the helper's own namespace escape,

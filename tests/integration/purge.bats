@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Scenario 5: purge between runs (the Reset flow): stop, purge, start gives a
 # fresh upper over the same lowers; purge refuses, removing nothing, while any
 # copy of the overlay is alive.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # verify-units.sh [--installed INSTANCE]: systemd-analyze verify of the shipped
 # units: units/*.service, units/examples/*.service and each drop-in in
 # units/examples/*.conf attached to a scratch service (a plain one and a

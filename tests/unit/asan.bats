@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The helper built with AddressSanitizer, LeakSanitizer and UBSan: valgrind
 # 3.19 knows none of fsopen(), statmount(), listmount() or openat2() and so
 # only ever sees the fallbacks; this covers the paths the kernel here takes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Command line: help, version, usage errors (exit 2, one specific line).
 
 load helpers

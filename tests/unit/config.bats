@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Instance names and [Overlay] config files, through the real binary: every
 # rejection exits 2 and names FILE:LINE and what is wrong.
 

@@ -403,3 +403,20 @@ umount_symlinked_merged() {
     assert_success
     refute_output --partial "fallback"
 }
+
+@test "mountinfo path: layers with ',' and ' ' in their paths are still the instance's (status, umount)" {
+    # libmount hands back super options unescaped: a ',' in Upper once split
+    # the upperdir option, and umount left its own overlay alone, exit 1.
+    mkdir -p "$T/st a,b" "$T/low,er 1"
+    printf '[Overlay]\nLower=%s\nUpper=%s\nWork=%s\n' "$T/low,er 1" "$T/st a,b/upper" \
+        "$T/st a,b/work" | write_conf web
+    export OVERLAY_HELPER_NO_STATMOUNT=1
+    oh mount web
+    run oh status web --json
+    assert_success
+    assert_output --partial '"same_layers":true'
+    run oh umount web
+    assert_success
+    assert_output --partial "unmounted web"
+    refute_mounted "$T/state/web/merged"
+}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Shared setup for the unit suites. tests/run starts every file in private
 # mount and PID namespaces; each test here gets its own tmpfs at $T, made

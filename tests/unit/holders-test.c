@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* holders-test: drives helper/holders.c for tests/unit/holders.bats.
  *
  *   holders-test [--dev-only|--mountinfo-ids] [--unit-if-held] PATH PID...

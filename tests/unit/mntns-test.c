@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mntns-test: a driver for helper/mntns.c, used by tests/unit/mntns.bats.
  *
  *   mntns-test scan NEEDLE      every namespace, the mounts whose mount point

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # helper/mntns.c through tests/unit/mntns-test.c: every mount namespace is
 # found once, with or without a process in it, on the statmount path and on
 # the /proc path (OVERLAY_HELPER_NO_STATMOUNT=1). Each scenario leaves a copy

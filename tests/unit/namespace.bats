@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The helper moves itself into PID 1's mount namespace (here: the test's own
 # private namespace, PID 1 being the test runner's init) and says how to fix
 # the unit.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # probe, and the ghost-aware umount/mount/purge built on it. Each scenario
 # sets propagation on purpose: a holder in a slave namespace makes umount
 # fail with EBUSY; one in a private namespace lets it "succeed" and leaves a

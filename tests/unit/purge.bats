@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # purge: unmount, then empty Upper, Work and Merged; never through a live mount.
 
 load helpers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* saferm-test: drives helper/saferm.c for tests/unit/saferm.bats.
  *
  *   saferm-test empty DIR                  safe_empty_dir() on DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # helper/saferm.c through tests/unit/saferm-test.c: emptying and removing
 # never follows a symlink or crosses a mount, and making dirs never goes
 # through a symlink in the last component. Each test gets its own tmpfs at $T.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Symlinks planted by an unprivileged user inside Upper, Work or Merged never
 # make the helper delete, chown or mount outside them.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # umount: idempotent, never lazy, removes only Work/work.
 
 load helpers

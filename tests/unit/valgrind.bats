@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # No leaks, no invalid accesses, no fd leaks in any verb (valgrind memcheck).
 
 load helpers

@@ -196,7 +196,11 @@ d = json.loads(raw.decode("utf-8"))["instances"][0]
 low = sys.argv[2].encode("utf-8", "surrogateescape")
 back = lambda s: s.encode("utf-8", "surrogateescape")
 assert back(d["lowers"][0]) == low, d["lowers"]
-assert b"lowerdir+=" + low in back(d["mount"]["options"]) or b"lowerdir=" + low in back(d["mount"]["options"]), d["mount"]
+# decoded from mountinfo; a lowerdir= string (kernels without lowerdir+,
+# before 6.8) keeps the escapes overlayfs reads in it: "\\" and "\,"
+opts = back(d["mount"]["options"])
+esc = low.replace(b"\\", b"\\\\").replace(b",", b"\\,").replace(b":", b"\\:")
+assert b"lowerdir+=" + low in opts or b"lowerdir=" + esc in opts, d["mount"]
 ' "$T/out.json" "$low"
     done
     oh_json 3 probe web --json

@@ -193,47 +193,24 @@ int mntns_add_mount(mntns_builder *b, size_t ns_index, const ns_mount *m)
         return add_mount(b, ns_index, m, MOUNT_PLACE_ABOVE);
 }
 
-/* mountinfo is parsed here rather than with libmount: the same parser reads
- * /proc/PID/mountinfo and the copy a child sends through a pipe (dlib has
- * no stream parser), and it spares the ~1 ms dlopen().
- *
- * "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE
- * SUPEROPTS", split in place; the kernel octal-escapes space, tab, newline
- * and backslash in the paths, the type and the source. */
+/* mountinfo is parsed by mounttab's line parser rather than with libmount:
+ * it reads /proc/PID/mountinfo and the copy a child sends through a pipe
+ * alike (dlib has no stream parser), and it spares the ~1 ms dlopen(). */
 static bool parse_mountinfo_line(char *line, ns_mount *ret)
 {
-        char *f[6], *p = line, *t;
-        unsigned maj, min;
+        mountinfo_line l;
 
-        line[strcspn(line, "\n")] = '\0';
-        for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (!(f[i] = strsep(&p, " ")) || !p)
-                        return false;
-        ret->prop = (ns_prop){ 0 };
-        for (;;) {
-                if (!(t = strsep(&p, " ")))
-                        return false;
-                if (streq(t, "-"))
-                        break;
-                if (strncmp(t, "shared:", 7) == 0)
-                        ret->prop.peer_group = strtoull(t + 7, NULL, 10);
-                else if (strncmp(t, "master:", 7) == 0)
-                        ret->prop.master = strtoull(t + 7, NULL, 10);
-        }
-        ret->fstype = strsep(&p, " ");
-        ret->source = strsep(&p, " ");
-        ret->fs_options = p;
-        if (!ret->fstype || !ret->source || !p || sscanf(f[2], "%u:%u", &maj, &min) != 2)
+        if (!mountinfo_parse_line(line, &l))
                 return false;
-        ret->mnt_id = strtoull(f[0], NULL, 10);
-        ret->parent_id = strtoull(f[1], NULL, 10);
-        ret->devnum = makedev(maj, min);
-        ret->root = f[3];
-        ret->mountpoint = f[4];
-        unescape_octal(ret->root);
-        unescape_octal(ret->mountpoint);
-        unescape_octal(ret->fstype);
-        unescape_octal(ret->source);
+        ret->mnt_id = l.mnt_id;
+        ret->parent_id = l.parent_id;
+        ret->devnum = l.devnum;
+        ret->root = l.root;
+        ret->mountpoint = l.mountpoint;
+        ret->fstype = l.fstype;
+        ret->source = l.source;
+        ret->fs_options = l.fs_options;
+        ret->prop = (ns_prop){ .peer_group = l.peer_group, .master = l.master };
         return true;
 }
 

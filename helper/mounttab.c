@@ -145,6 +145,43 @@ void unescape_octal(char *s)
         *w = '\0';
 }
 
+bool mountinfo_parse_line(char *line, mountinfo_line *ret)
+{
+        char *f[6], *p = line, *t;
+        unsigned maj, min;
+
+        line[strcspn(line, "\n")] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (!(f[i] = strsep(&p, " ")) || !p)
+                        return false;
+        ret->peer_group = ret->master = 0;
+        for (;;) {
+                if (!(t = strsep(&p, " ")))
+                        return false;
+                if (streq(t, "-"))
+                        break;
+                if (strncmp(t, "shared:", 7) == 0)
+                        ret->peer_group = strtoull(t + 7, NULL, 10);
+                else if (strncmp(t, "master:", 7) == 0)
+                        ret->master = strtoull(t + 7, NULL, 10);
+        }
+        ret->fstype = strsep(&p, " ");
+        ret->source = strsep(&p, " ");
+        ret->fs_options = p;
+        if (!ret->fstype || !ret->source || !p || sscanf(f[2], "%u:%u", &maj, &min) != 2)
+                return false;
+        ret->mnt_id = strtoull(f[0], NULL, 10);
+        ret->parent_id = strtoull(f[1], NULL, 10);
+        ret->devnum = makedev(maj, min);
+        ret->root = f[3];
+        ret->mountpoint = f[4];
+        unescape_octal(ret->root);
+        unescape_octal(ret->mountpoint);
+        unescape_octal(ret->fstype);
+        unescape_octal(ret->source);
+        return true;
+}
+
 char *option_next_value(const char *options, const char *key, const char **ret_next)
 {
         size_t klen = strlen(key);
@@ -174,42 +211,28 @@ static char *dup_str(const struct oh_statmount *sm, uint64_t bit, __u32 off)
         return (sm->mask & bit) ? strdup(sm->str + off) : strdup("");
 }
 
-/* Field FIELD after " - " (0 FSTYPE, 1 SOURCE, 2 SUPEROPTS) of the line of
- * mountinfo with the old mount id OLD_ID, read without libmount (one line is
- * wanted): the source for statmount() before 6.13, which names none, and the
- * super options as the kernel escaped them (libmount hands them back
- * unescaped, and a ',' in a layer path would then split an option). With
- * MOUNTPOINT, the line must also have that (unescaped) mount point: an id
+/* The source (or, with OPTIONS, the super options, escaped) of the line of
+ * mountinfo with the old mount id OLD_ID: the source for statmount() before
+ * 6.13, which names none, and the options for the libmount path (libmount
+ * hands them back unescaped, and a ',' in a layer path would then split an
+ * option). With MOUNTPOINT, the line must also have that mount point: an id
  * freed and taken again between two reads names another mount.
- * Returns: the field, unescaped if UNESCAPE; "" if no such line; NULL for no
- * memory. */
-static char *mountinfo_field(uint32_t old_id, const char *mountpoint, unsigned field, bool unescape)
+ * Returns: the field; "" if no such line; NULL for no memory. */
+static char *mountinfo_field(uint32_t old_id, const char *mountpoint, bool options)
 {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         _cleanup_free_ char *line = NULL;
-        char *end, *sep, *save = NULL, *value;
+        mountinfo_line l;
         size_t size = 0;
+        char *end;
 
         while (f && getline(&line, &size, f) > 0) {
-                if (strtoul(line, &end, 10) != old_id || *end != ' ' || !(sep = strstr(end, " - ")))
+                /* the id first: one line is wanted, the others are not parsed */
+                if (strtoul(line, &end, 10) != old_id || *end != ' ' || !mountinfo_parse_line(line, &l))
                         continue;
-                line[strcspn(line, "\n")] = 0;
-                *sep = 0;
-                /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." */
-                value = strtok_r(end, " ", &save);
-                for (unsigned i = 1; value && i < 4; i++)
-                        value = strtok_r(NULL, " ", &save);
-                if (mountpoint && (!value || (unescape_octal(value), !streq(value, mountpoint))))
+                if (mountpoint && !streq(l.mountpoint, mountpoint))
                         break;
-                save = NULL;
-                value = strtok_r(sep + 3, " ", &save);
-                for (unsigned i = 0; value && i < field; i++)
-                        value = strtok_r(NULL, " ", &save);
-                if (!value)
-                        break;
-                if (unescape)
-                        unescape_octal(value);
-                return strdup(value);
+                return strdup(options ? l.fs_options : l.source);
         }
         return strdup("");
 }
@@ -271,7 +294,7 @@ static int mount_at_statmount(const char *path, mount_entry **ret)
         m->devnum = makedev(sm->sb_dev_major, sm->sb_dev_minor);
         m->fstype = dup_str(sm, OH_STATMOUNT_FS_TYPE, sm->fs_type);
         m->source = (sm->mask & OH_STATMOUNT_SB_SOURCE) ? dup_str(sm, OH_STATMOUNT_SB_SOURCE, sm->sb_source)
-                                                        : mountinfo_field(sm->mnt_id_old, NULL, 1, true);
+                                                        : mountinfo_field(sm->mnt_id_old, NULL, false);
         m->target = dup_str(sm, OH_STATMOUNT_MNT_POINT, sm->mnt_point);
         m->fs_options = dup_str(sm, OH_STATMOUNT_MNT_OPTS, sm->mnt_opts);
         if (!m->fstype || !m->source || !m->target || !m->fs_options) {
@@ -347,7 +370,7 @@ static int mountinfo_find_once(uint64_t mnt_id, const char *canon, mount_entry *
                 m->fstype = strdup(mnt->fs_get_fstype(fs) ?: "");
                 m->source = strdup(s ?: "");
                 m->target = strdup(target);
-                m->fs_options = mountinfo_field(m->mountinfo_id, target, 2, false);
+                m->fs_options = mountinfo_field(m->mountinfo_id, target, true);
                 if (!m->fstype || !m->source || !m->target || !m->fs_options) {
                         mount_entry_free(m);
                         break;

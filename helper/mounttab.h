@@ -65,6 +65,27 @@ bool mounttab_have_listmount(void);
 /* Undoes mountinfo's octal escapes (\NNN) in place. */
 void unescape_octal(char *s);
 
+/* One line of a mountinfo file, split in place: "ID PARENT MAJ:MIN ROOT
+ * MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". The kernel
+ * octal-escapes space, tab, newline and backslash; ROOT, MOUNTPOINT, FSTYPE
+ * and SOURCE come back unescaped, the super options as the kernel wrote
+ * them (a ',' in a layer path is \054 there, so options still split). */
+typedef struct mountinfo_line {
+        uint64_t mnt_id;
+        uint64_t parent_id;
+        dev_t devnum;
+        char *root;
+        char *mountpoint;
+        char *fstype;
+        char *source;
+        char *fs_options;
+        uint64_t peer_group;    /* "shared:N", 0 if none */
+        uint64_t master;        /* "master:N", 0 if none */
+} mountinfo_line;
+
+/* Returns: false for a line that is not of that shape. */
+bool mountinfo_parse_line(char *line, mountinfo_line *ret);
+
 /* Finds KEY= in a comma-separated option string; a key may repeat
  * (lowerdir+=), so *ret_next returns the position to continue from.
  * Returns: malloc'd unescaped value, or NULL if absent. */

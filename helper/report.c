@@ -461,17 +461,11 @@ void report_failure(const char *action, const char *name, const inst_failure *f)
         case STEP_EMPTY:
                 report_empty(f, fl);
                 break;
-        case STEP_IMAGE:
-        case STEP_IMAGE_WRITER:
-        case STEP_IMAGE_STALE:
-        case STEP_LOOP:
-        case STEP_IMAGE_MOUNT:
-        case STEP_IMAGE_BUSY:
-        case STEP_IMAGE_LOCK:
-                report_image(action, name, f, fl);
-                break;
         default:
-                log_full(LOG_ERR, e, MSGID_FAILED, fl, "%s %s failed: %m", action, name);
+                if (step_is_image(f->step))
+                        report_image(action, name, f, fl);
+                else
+                        log_full(LOG_ERR, e, MSGID_FAILED, fl, "%s %s failed: %m", action, name);
         }
 }
 
